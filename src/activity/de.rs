@@ -1,0 +1,138 @@
+//! The one hand-written reader for an activity: common keys into typed slots, every other
+//! key into [`Pending`], and the kind built at the end, when `type` is surely known.
+//!
+//! A derive with `#[serde(flatten)]` and an internally tagged enum would buffer the whole
+//! object into serde's private content type and replay it; this reads each value once.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+
+use super::fields::{FieldError, Pending};
+use crate::error::Track;
+use crate::extra::{Key, StrictValue};
+use crate::reader::{plain, Nullable, ObjectReader};
+use crate::user::UserReader;
+use crate::wire::Timestamp;
+use crate::{Activity, ActivityKind};
+
+/// Reads the activity object at `activity`.
+pub(crate) struct ActivityReader<'t>(pub ObjectReader<'t>);
+
+impl<'de> DeserializeSeed<'de> for ActivityReader<'_> {
+    type Value = Activity;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Activity, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ActivityReader<'_> {
+    type Value = Activity;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an activity object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Activity, A::Error> {
+        let object = self.0;
+        let (mut id, mut created_at, mut type_name, mut user) = (None, None, None, None);
+        let mut pending = Pending::default();
+        while let Some(key) = object.next_key(&mut map)? {
+            match key.as_ref() {
+                "_id" => object.fill(&mut map, &mut id, "_id", plain())?,
+                "created_at" => object.fill(&mut map, &mut created_at, "created_at", Timestamp)?,
+                "type" => object.fill(&mut map, &mut type_name, "type", Key)?,
+                "user" => {
+                    let reader = UserReader(ObjectReader::new(object.track, "activity.user"));
+                    object.fill(&mut map, &mut user, "user", Nullable(reader))?
+                }
+                _ => keep_pending(&object, &mut map, &mut pending, key)?,
+            }
+        }
+        let id = object.required(id, "_id")?;
+        let created_at = object.required(created_at, "created_at")?;
+        let type_name = object.required(type_name, "type")?;
+        let kind = build_kind(&object, type_name, &mut pending)?;
+        Ok(Activity {
+            id,
+            created_at,
+            user: user.flatten(),
+            kind,
+            extra: pending.into_map(),
+        })
+    }
+}
+
+fn keep_pending<'de, A: MapAccess<'de>>(
+    object: &ObjectReader<'_>,
+    map: &mut A,
+    pending: &mut Pending<'de>,
+    key: Cow<'de, str>,
+) -> Result<(), A::Error> {
+    if pending.contains(&key) {
+        return Err(object.duplicate(&key));
+    }
+    let value = object.value(map, &key, StrictValue)?;
+    pending
+        .insert(key, value)
+        .map_err(|key| object.duplicate(&key))
+}
+
+fn build_kind<E: de::Error>(
+    object: &ObjectReader<'_>,
+    type_name: Cow<'_, str>,
+    pending: &mut Pending<'_>,
+) -> Result<ActivityKind, E> {
+    ActivityKind::from_pending(type_name, pending).map_err(
+        |FieldError {
+             field,
+             message,
+             at_value,
+         }| {
+            object.track.fail(object.path, field, at_value);
+            E::custom(message)
+        },
+    )
+}
+
+/// Reads an [`ActivityKind`] on its own: `{"type": ..., <fields>}`. Fields other than the
+/// type's are an error here, as there is no activity to keep them on.
+struct KindReader<'t>(ObjectReader<'t>);
+
+impl<'de> Visitor<'de> for KindReader<'_> {
+    type Value = ActivityKind;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object with a `type` and the type's fields")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ActivityKind, A::Error> {
+        let object = self.0;
+        let mut type_name = None;
+        let mut pending = Pending::default();
+        while let Some(key) = object.next_key(&mut map)? {
+            match key.as_ref() {
+                "type" => object.fill(&mut map, &mut type_name, "type", Key)?,
+                _ => keep_pending(&object, &mut map, &mut pending, key)?,
+            }
+        }
+        let type_name = object.required(type_name, "type")?;
+        let kind = build_kind(&object, type_name, &mut pending)?;
+        match pending.into_map().into_iter().next() {
+            None => Ok(kind),
+            Some((key, _)) => Err(de::Error::custom(format_args!(
+                "unknown field `{}` for activity type `{}`",
+                crate::error::shorten(&key),
+                kind.type_name()
+            ))),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ActivityKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(KindReader(ObjectReader::new(&Track::default(), "")))
+    }
+}

@@ -1,0 +1,139 @@
+//! [`Payload`]: the whole body of one webhook POST.
+
+use std::fmt;
+
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+use crate::activity::ActivityReader;
+use crate::error::Track;
+use crate::extra::write_extra;
+use crate::lead::LeadReader;
+use crate::reader::{plain, Nullable, ObjectReader};
+use crate::{Activity, HandshakeKey, Lead};
+
+/// One webhook delivery: the activity, the lead it happened on, and the handshake key when
+/// one is configured in ClinchPad.
+///
+/// Read it with [`parse`](crate::parse) or [`parse_verified`](crate::parse_verified), which
+/// report errors with their path, line and column; the `Deserialize` impl reads the same
+/// shape from any serde format but its errors carry no path.
+///
+/// ```
+/// let body = std::fs::read("fixtures/doc_example.json")?;
+/// let payload = clinchpad_webhook::parse(&body)?;
+/// assert_eq!(payload.lead.name, "Webhook T");
+/// assert_eq!(payload.activity.kind.type_name(), "note:created");
+///
+/// // Serializing gives the wire form back: parsing it again gives an equal payload.
+/// let again = clinchpad_webhook::parse(&serde_json::to_vec(&payload)?)?;
+/// assert_eq!(again, payload);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Payload {
+    /// What happened.
+    pub activity: Activity,
+    /// The lead it happened on.
+    pub lead: Lead,
+    /// `handshake_key`: present only when a key is configured for the webhook. Check it with
+    /// [`verify`](crate::verify).
+    pub handshake_key: Option<HandshakeKey>,
+    /// Top-level fields this version does not model, kept as they came.
+    pub extra: Map<String, Value>,
+}
+
+impl Payload {
+    /// A payload with the given activity and lead, no key and no other fields.
+    ///
+    /// ```
+    /// use chrono::Utc;
+    /// use clinchpad_webhook::{Activity, ActivityKind, Lead, Payload};
+    ///
+    /// let payload = Payload::new(
+    ///     Activity::new("a1", Utc::now(), ActivityKind::LeadCreated {}),
+    ///     Lead::new("l1", "Acme"),
+    /// );
+    /// assert!(payload.handshake_key.is_none());
+    /// ```
+    pub fn new(activity: Activity, lead: Lead) -> Self {
+        Payload {
+            activity,
+            lead,
+            handshake_key: None,
+            extra: Map::new(),
+        }
+    }
+}
+
+/// Reads the top-level payload object.
+pub(crate) struct PayloadReader<'t>(pub ObjectReader<'t>);
+
+impl<'de> DeserializeSeed<'de> for PayloadReader<'_> {
+    type Value = Payload;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Payload, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PayloadReader<'_> {
+    type Value = Payload;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a ClinchPad webhook payload object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload, A::Error> {
+        let object = self.0;
+        let track = object.track;
+        let (mut activity, mut lead, mut handshake_key) = (None, None, None);
+        let mut extra = Map::new();
+        while let Some(key) = object.next_key(&mut map)? {
+            match key.as_ref() {
+                "activity" => {
+                    let reader = ActivityReader(ObjectReader::new(track, "activity"));
+                    object.fill(&mut map, &mut activity, "activity", reader)?
+                }
+                "lead" => {
+                    let reader = LeadReader(ObjectReader::new(track, "lead"));
+                    object.fill(&mut map, &mut lead, "lead", reader)?
+                }
+                "handshake_key" => object.fill(
+                    &mut map,
+                    &mut handshake_key,
+                    "handshake_key",
+                    Nullable(plain()),
+                )?,
+                _ => object.keep(&mut map, &mut extra, key)?,
+            }
+        }
+        Ok(Payload {
+            activity: object.required(activity, "activity")?,
+            lead: object.required(lead, "lead")?,
+            handshake_key: handshake_key.flatten(),
+            extra,
+        })
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        PayloadReader(ObjectReader::new(&Track::default(), "")).deserialize(deserializer)
+    }
+}
+
+impl serde::Serialize for Payload {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("activity", &self.activity)?;
+        map.serialize_entry("lead", &self.lead)?;
+        if let Some(key) = &self.handshake_key {
+            map.serialize_entry("handshake_key", key)?;
+        }
+        write_extra(&mut map, &self.extra)?;
+        map.end()
+    }
+}

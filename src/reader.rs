@@ -1,0 +1,129 @@
+//! Reading one JSON object's keys into typed slots: duplicates refused, unknown fields kept,
+//! and the path of any failure written down for the error.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::error::Track;
+use crate::extra::{duplicate, Key, StrictValue};
+
+/// One object being read: where it sits (for error paths) and where failures are recorded.
+#[derive(Clone, Copy)]
+pub(crate) struct ObjectReader<'t> {
+    pub track: &'t Track,
+    /// Dotted path of the object, `""` for the top level.
+    pub path: &'static str,
+}
+
+impl<'t> ObjectReader<'t> {
+    pub(crate) fn new(track: &'t Track, path: &'static str) -> Self {
+        ObjectReader { track, path }
+    }
+
+    pub(crate) fn next_key<'de, A: MapAccess<'de>>(
+        &self,
+        map: &mut A,
+    ) -> Result<Option<Cow<'de, str>>, A::Error> {
+        map.next_key_seed(Key)
+    }
+
+    /// Reads the value of `key`, recording the key as the failure's place if it fails.
+    pub(crate) fn value<'de, A: MapAccess<'de>, S: DeserializeSeed<'de>>(
+        &self,
+        map: &mut A,
+        key: &str,
+        seed: S,
+    ) -> Result<S::Value, A::Error> {
+        map.next_value_seed(seed).map_err(|err| {
+            self.track.fail(self.path, key, false);
+            err
+        })
+    }
+
+    /// Reads the value of a known `key` into its slot; a second occurrence is an error.
+    pub(crate) fn fill<'de, A: MapAccess<'de>, S: DeserializeSeed<'de>>(
+        &self,
+        map: &mut A,
+        slot: &mut Option<S::Value>,
+        key: &str,
+        seed: S,
+    ) -> Result<(), A::Error> {
+        if slot.is_some() {
+            return Err(self.duplicate(key));
+        }
+        *slot = Some(self.value(map, key, seed)?);
+        Ok(())
+    }
+
+    /// Keeps an unknown field; a second occurrence is an error.
+    pub(crate) fn keep<'de, A: MapAccess<'de>>(
+        &self,
+        map: &mut A,
+        extra: &mut Map<String, Value>,
+        key: Cow<'de, str>,
+    ) -> Result<(), A::Error> {
+        if extra.contains_key(key.as_ref()) {
+            return Err(self.duplicate(&key));
+        }
+        let value = self.value(map, &key, StrictValue)?;
+        extra.insert(key.into_owned(), value);
+        Ok(())
+    }
+
+    pub(crate) fn duplicate<E: de::Error>(&self, key: &str) -> E {
+        self.track.fail(self.path, key, false);
+        duplicate(key)
+    }
+
+    /// The value of a required field, or an error naming it.
+    pub(crate) fn required<T, E: de::Error>(
+        &self,
+        slot: Option<T>,
+        key: &'static str,
+    ) -> Result<T, E> {
+        slot.ok_or_else(|| {
+            self.track.fail(self.path, key, false);
+            E::missing_field(key)
+        })
+    }
+}
+
+/// `DeserializeSeed` for a plain `Deserialize` type.
+pub(crate) fn plain<T>() -> PhantomData<T> {
+    PhantomData
+}
+
+/// Reads `null` (or nothing) as `None`, anything else with the inner seed.
+pub(crate) struct Nullable<S>(pub S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Nullable<S> {
+    type Value = Option<S::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_option(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Nullable<S> {
+    type Value = Option<S::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a value or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(deserializer).map(Some)
+    }
+}
