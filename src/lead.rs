@@ -2,11 +2,10 @@
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::Track;
 use crate::extra::write_extra;
 use crate::pipeline::{PipeReader, StageReader};
 use crate::reader::{plain, Nullable, ObjectReader};
@@ -73,15 +72,7 @@ impl Lead {
     }
 }
 
-pub(crate) struct LeadReader<'t>(pub ObjectReader<'t>);
-
-impl<'de> DeserializeSeed<'de> for LeadReader<'_> {
-    type Value = Lead;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Lead, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
+object_reader!(LeadReader reads Lead, at "lead");
 
 impl<'de> Visitor<'de> for LeadReader<'_> {
     type Value = Lead;
@@ -129,12 +120,6 @@ impl<'de> Visitor<'de> for LeadReader<'_> {
             pipe: pipe.flatten(),
             extra,
         })
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Lead {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        LeadReader(ObjectReader::new(&Track::default(), "lead")).deserialize(deserializer)
     }
 }
 

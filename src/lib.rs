@@ -57,6 +57,8 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+#[macro_use]
+mod reader;
 mod activity;
 mod error;
 mod extra;
@@ -67,7 +69,6 @@ mod parse;
 mod parsed_text;
 mod payload;
 mod pipeline;
-mod reader;
 mod user;
 mod verify;
 mod wire;

@@ -2,12 +2,11 @@
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::activity::ActivityReader;
-use crate::error::Track;
 use crate::extra::write_extra;
 use crate::lead::LeadReader;
 use crate::reader::{plain, Nullable, ObjectReader};
@@ -49,11 +48,12 @@ impl Payload {
     /// A payload with the given activity and lead, no key and no other fields.
     ///
     /// ```
-    /// use chrono::Utc;
+    /// use chrono::{TimeZone, Utc};
     /// use clinchpad_webhook::{Activity, ActivityKind, Lead, Payload};
     ///
+    /// let at = Utc.with_ymd_and_hms(2024, 3, 5, 14, 7, 31).unwrap();
     /// let payload = Payload::new(
-    ///     Activity::new("a1", Utc::now(), ActivityKind::LeadCreated {}),
+    ///     Activity::new("a1", at, ActivityKind::LeadCreated {}),
     ///     Lead::new("l1", "Acme"),
     /// );
     /// assert!(payload.handshake_key.is_none());
@@ -68,16 +68,7 @@ impl Payload {
     }
 }
 
-/// Reads the top-level payload object.
-pub(crate) struct PayloadReader<'t>(pub ObjectReader<'t>);
-
-impl<'de> DeserializeSeed<'de> for PayloadReader<'_> {
-    type Value = Payload;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Payload, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
+object_reader!(PayloadReader reads Payload, at "");
 
 impl<'de> Visitor<'de> for PayloadReader<'_> {
     type Value = Payload;
@@ -116,12 +107,6 @@ impl<'de> Visitor<'de> for PayloadReader<'_> {
             handshake_key: handshake_key.flatten(),
             extra,
         })
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Payload {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        PayloadReader(ObjectReader::new(&Track::default(), "")).deserialize(deserializer)
     }
 }
 

@@ -3,13 +3,12 @@
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::Track;
 use crate::extra::write_extra;
-use crate::reader::{plain, ObjectReader};
+use crate::reader::plain;
 use crate::{PipeId, StageId};
 
 macro_rules! named_reference {
@@ -33,15 +32,7 @@ macro_rules! named_reference {
             }
         }
 
-        pub(crate) struct $reader<'t>(pub ObjectReader<'t>);
-
-        impl<'de> DeserializeSeed<'de> for $reader<'_> {
-            type Value = $name;
-
-            fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<$name, D::Error> {
-                deserializer.deserialize_map(self)
-            }
-        }
+        object_reader!($reader reads $name, at $what);
 
         impl<'de> Visitor<'de> for $reader<'_> {
             type Value = $name;
@@ -66,12 +57,6 @@ macro_rules! named_reference {
                     name: object.required(name, "name")?,
                     extra,
                 })
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                $reader(ObjectReader::new(&Track::default(), $what)).deserialize(deserializer)
             }
         }
 

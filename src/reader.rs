@@ -92,6 +92,33 @@ impl<'t> ObjectReader<'t> {
     }
 }
 
+/// Declares the reader (a `DeserializeSeed` carrying its [`ObjectReader`]) of one model type,
+/// and the type's `Deserialize` impl through it. The reader's `Visitor` is written by hand.
+macro_rules! object_reader {
+    ($reader:ident reads $model:ty, at $path:literal) => {
+        pub(crate) struct $reader<'t>(pub $crate::reader::ObjectReader<'t>);
+
+        impl<'de> serde::de::DeserializeSeed<'de> for $reader<'_> {
+            type Value = $model;
+
+            fn deserialize<D: serde::Deserializer<'de>>(
+                self,
+                deserializer: D,
+            ) -> Result<$model, D::Error> {
+                deserializer.deserialize_map(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $model {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let track = $crate::error::Track::default();
+                let reader = $reader($crate::reader::ObjectReader::new(&track, $path));
+                serde::de::DeserializeSeed::deserialize(reader, deserializer)
+            }
+        }
+    };
+}
+
 /// `DeserializeSeed` for a plain `Deserialize` type.
 pub(crate) fn plain<T>() -> PhantomData<T> {
     PhantomData

@@ -2,13 +2,12 @@
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::Track;
 use crate::extra::write_extra;
-use crate::reader::{plain, Nullable, ObjectReader};
+use crate::reader::{plain, Nullable};
 use crate::UserId;
 
 /// A ClinchPad user: `{"_id", "name", "photo_url"}` on the wire.
@@ -51,16 +50,7 @@ impl User {
     }
 }
 
-/// Reads a user object at `path` (`activity.user` or `lead.user`).
-pub(crate) struct UserReader<'t>(pub ObjectReader<'t>);
-
-impl<'de> DeserializeSeed<'de> for UserReader<'_> {
-    type Value = User;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<User, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
+object_reader!(UserReader reads User, at "user");
 
 impl<'de> Visitor<'de> for UserReader<'_> {
     type Value = User;
@@ -89,12 +79,6 @@ impl<'de> Visitor<'de> for UserReader<'_> {
             photo_url: photo_url.flatten(),
             extra,
         })
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for User {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        UserReader(ObjectReader::new(&Track::default(), "user")).deserialize(deserializer)
     }
 }
 

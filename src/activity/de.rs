@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::fields::{FieldError, Pending};
 use crate::error::Track;
@@ -17,16 +17,7 @@ use crate::user::UserReader;
 use crate::wire::Timestamp;
 use crate::{Activity, ActivityKind};
 
-/// Reads the activity object at `activity`.
-pub(crate) struct ActivityReader<'t>(pub ObjectReader<'t>);
-
-impl<'de> DeserializeSeed<'de> for ActivityReader<'_> {
-    type Value = Activity;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Activity, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
+object_reader!(ActivityReader reads Activity, at "activity");
 
 impl<'de> Visitor<'de> for ActivityReader<'_> {
     type Value = Activity;

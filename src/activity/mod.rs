@@ -13,9 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::error::Track;
 use crate::extra::write_extra;
-use crate::reader::ObjectReader;
 use crate::{ActivityId, User};
 
 pub(crate) use de::ActivityReader;
@@ -87,13 +85,6 @@ impl serde::Serialize for Activity {
         self.kind.write_fields(&mut map)?;
         write_extra(&mut map, &self.extra)?;
         map.end()
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Activity {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        use serde::de::DeserializeSeed;
-        ActivityReader(ObjectReader::new(&Track::default(), "activity")).deserialize(deserializer)
     }
 }
 
