@@ -81,6 +81,7 @@ impl<'de> Visitor<'de> for LeadReader<'_> {
         f.write_str("a lead object")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Lead, A::Error> {
         let object = self.0;
         let track = object.track;
@@ -97,15 +98,15 @@ impl<'de> Visitor<'de> for LeadReader<'_> {
                 }
                 "user" => {
                     let reader = UserReader(ObjectReader::new(track, "lead.user"));
-                    object.fill(&mut map, &mut user, "user", Nullable(reader))?
+                    object.place_nullable(&mut map, &mut user, "user", reader)?
                 }
                 "stage" => {
                     let reader = StageReader(ObjectReader::new(track, "lead.stage"));
-                    object.fill(&mut map, &mut stage, "stage", Nullable(reader))?
+                    object.place_nullable(&mut map, &mut stage, "stage", reader)?
                 }
                 "pipe" => {
                     let reader = PipeReader(ObjectReader::new(track, "lead.pipe"));
-                    object.fill(&mut map, &mut pipe, "pipe", Nullable(reader))?
+                    object.place_nullable(&mut map, &mut pipe, "pipe", reader)?
                 }
                 _ => object.keep(&mut map, &mut extra, key)?,
             }

@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 
 use crate::error::{line_column, Failure, Track};
 use crate::payload::PayloadReader;
-use crate::reader::ObjectReader;
+use crate::reader::{InPlace, ObjectReader};
 use crate::{verify, Error, Payload};
 
 /// Parses the body of a ClinchPad webhook POST.
@@ -38,18 +38,26 @@ pub fn parse(body: &[u8]) -> Result<Payload, Error> {
     let text = std::str::from_utf8(body).map_err(|err| Error::not_utf8(body, err))?;
     let track = Track::default();
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let parsed = PayloadReader(ObjectReader::new(&track, ""))
+    let mut payload = None;
+    let reader = PayloadReader(ObjectReader::new(&track, ""));
+    let read = InPlace::new(reader, &mut payload)
         .deserialize(&mut deserializer)
-        .and_then(|payload| deserializer.end().map(|()| payload));
-    parsed.map_err(|err| {
-        let failure = track.into_failure();
-        let relocated = failure
-            .as_ref()
-            .filter(|failure| failure.at_value)
-            .and_then(|failure| locate(text, failure))
-            .map(|offset| line_column(body, offset));
-        Error::from_json(err, failure, relocated)
-    })
+        .and_then(|()| deserializer.end());
+    let err = match read {
+        Ok(()) => match payload {
+            Some(payload) => return Ok(payload),
+            // A successful read always fills the payload; this arm only keeps `parse` total.
+            None => serde::de::Error::custom("no payload object was read"),
+        },
+        Err(err) => err,
+    };
+    let failure = track.into_failure();
+    let relocated = failure
+        .as_ref()
+        .filter(|failure| failure.at_value)
+        .and_then(|failure| locate(text, failure))
+        .map(|offset| line_column(body, offset));
+    Err(Error::from_json(err, failure, relocated))
 }
 
 /// Parses the body and checks its handshake key against `expected_key`: [`parse`], then

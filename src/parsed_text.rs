@@ -47,6 +47,9 @@ pub trait FromWireText: Sized {
 impl FromWireText for NaiveDate {
     fn from_wire_text(text: &str) -> Option<Self> {
         let text = text.trim();
+        if let Some(date) = crate::wire::fast_date(text.as_bytes()) {
+            return Some(date);
+        }
         const FORMATS: [&str; 6] = [
             "%Y-%m-%d",
             "%Y/%m/%d",
@@ -74,6 +77,9 @@ impl FromWireText for NaiveDate {
 impl FromWireText for NaiveTime {
     fn from_wire_text(text: &str) -> Option<Self> {
         let text = text.trim();
+        if let Some(time) = crate::wire::fast_time(text.as_bytes()) {
+            return Some(time);
+        }
         const FORMATS: [&str; 6] = [
             "%H:%M",
             "%H:%M:%S%.f",

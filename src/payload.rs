@@ -77,6 +77,7 @@ impl<'de> Visitor<'de> for PayloadReader<'_> {
         f.write_str("a ClinchPad webhook payload object")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload, A::Error> {
         let object = self.0;
         let track = object.track;
@@ -86,11 +87,11 @@ impl<'de> Visitor<'de> for PayloadReader<'_> {
             match key.as_ref() {
                 "activity" => {
                     let reader = ActivityReader(ObjectReader::new(track, "activity"));
-                    object.fill(&mut map, &mut activity, "activity", reader)?
+                    object.place(&mut map, &mut activity, "activity", reader)?
                 }
                 "lead" => {
                     let reader = LeadReader(ObjectReader::new(track, "lead"));
-                    object.fill(&mut map, &mut lead, "lead", reader)?
+                    object.place(&mut map, &mut lead, "lead", reader)?
                 }
                 "handshake_key" => object.fill(
                     &mut map,

@@ -41,6 +41,7 @@ macro_rules! named_reference {
                 f.write_str(concat!("a ", $what, " object"))
             }
 
+            #[inline]
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
                 let object = self.0;
                 let (mut id, mut name) = (None, None);

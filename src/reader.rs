@@ -59,6 +59,37 @@ impl<'t> ObjectReader<'t> {
         Ok(())
     }
 
+    /// Reads the object value of a known `key` straight into its slot with `visitor`; a
+    /// second occurrence is an error. Large values are built where they will stay instead of
+    /// being returned through serde_json's layers.
+    pub(crate) fn place<'de, A: MapAccess<'de>, V: Visitor<'de>>(
+        &self,
+        map: &mut A,
+        slot: &mut Option<V::Value>,
+        key: &str,
+        visitor: V,
+    ) -> Result<(), A::Error> {
+        if slot.is_some() {
+            return Err(self.duplicate(key));
+        }
+        self.value(map, key, InPlace { visitor, slot })
+    }
+
+    /// [`place`](Self::place) for an object that may be `null`.
+    pub(crate) fn place_nullable<'de, A: MapAccess<'de>, V: Visitor<'de>>(
+        &self,
+        map: &mut A,
+        slot: &mut Option<Option<V::Value>>,
+        key: &str,
+        visitor: V,
+    ) -> Result<(), A::Error> {
+        if slot.is_some() {
+            return Err(self.duplicate(key));
+        }
+        self.value(map, key, Nullable(InPlace { visitor, slot: slot.insert(None) }))
+            .map(|_| ())
+    }
+
     /// Keeps an unknown field; a second occurrence is an error.
     pub(crate) fn keep<'de, A: MapAccess<'de>>(
         &self,
@@ -152,5 +183,39 @@ impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Nullable<S> {
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         self.0.deserialize(deserializer).map(Some)
+    }
+}
+
+/// Deserializes an object with `visitor` straight into `slot`.
+pub(crate) struct InPlace<'s, T, V> {
+    visitor: V,
+    slot: &'s mut Option<T>,
+}
+
+impl<'s, T, V> InPlace<'s, T, V> {
+    pub(crate) fn new(visitor: V, slot: &'s mut Option<T>) -> Self {
+        InPlace { visitor, slot }
+    }
+}
+
+impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for InPlace<'_, V::Value, V> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for InPlace<'_, V::Value, V> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.visitor.expecting(f)
+    }
+
+    #[inline]
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        *self.slot = Some(self.visitor.visit_map(map)?);
+        Ok(())
     }
 }

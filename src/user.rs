@@ -59,6 +59,7 @@ impl<'de> Visitor<'de> for UserReader<'_> {
         f.write_str("a user object")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<User, A::Error> {
         let object = self.0;
         let (mut id, mut name, mut photo_url) = (None, None, None);

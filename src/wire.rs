@@ -11,7 +11,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::de::{self, Deserializer, Visitor};
 use serde_json::Value;
 
@@ -171,25 +171,40 @@ pub(crate) fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, the shape ClinchPad sends, without the general parser.
 fn fast_utc_seconds(b: &[u8]) -> Option<DateTime<Utc>> {
-    if b.len() != 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-        || b[19] != b'Z'
-    {
+    if b.len() != 20 || b[10] != b'T' || b[19] != b'Z' {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| {
-        b[range].iter().try_fold(0u32, |acc, &d| {
-            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
-        })
+    let date = fast_date(&b[..10])?;
+    Some(date.and_time(fast_time(&b[11..19])?).and_utc())
+}
+
+/// The decimal value of a run of ASCII digits, `None` if any byte is not a digit.
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, &d| {
+        d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+    })
+}
+
+/// `YYYY-MM-DD` exactly, without chrono's format interpreter.
+pub(crate) fn fast_date(b: &[u8]) -> Option<NaiveDate> {
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(&b[..4])?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(&b[5..7])?, digits(&b[8..10])?)
+}
+
+/// `HH:MM` or `HH:MM:SS` exactly, without chrono's format interpreter.
+pub(crate) fn fast_time(b: &[u8]) -> Option<NaiveTime> {
+    let seconds = match b.len() {
+        5 => 0,
+        8 if b[5] == b':' => digits(&b[6..8])?,
+        _ => return None,
     };
-    let year = i32::try_from(num(0..4)?).ok()?;
-    let date = NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)?;
-    let time = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
-    Some(time.and_utc())
+    if b[2] != b':' {
+        return None;
+    }
+    NaiveTime::from_hms_opt(digits(&b[..2])?, digits(&b[3..5])?, seconds)
 }
 
 /// Deserializes an RFC 3339 `created_at` into UTC.

@@ -12,7 +12,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use super::fields::{FieldError, Pending};
 use crate::error::Track;
 use crate::extra::{Key, StrictValue};
-use crate::reader::{plain, Nullable, ObjectReader};
+use crate::reader::{plain, ObjectReader};
 use crate::user::UserReader;
 use crate::wire::Timestamp;
 use crate::{Activity, ActivityKind};
@@ -26,6 +26,7 @@ impl<'de> Visitor<'de> for ActivityReader<'_> {
         f.write_str("an activity object")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Activity, A::Error> {
         let object = self.0;
         let (mut id, mut created_at, mut type_name, mut user) = (None, None, None, None);
@@ -37,7 +38,7 @@ impl<'de> Visitor<'de> for ActivityReader<'_> {
                 "type" => object.fill(&mut map, &mut type_name, "type", Key)?,
                 "user" => {
                     let reader = UserReader(ObjectReader::new(object.track, "activity.user"));
-                    object.fill(&mut map, &mut user, "user", Nullable(reader))?
+                    object.place_nullable(&mut map, &mut user, "user", reader)?
                 }
                 _ => keep_pending(&object, &mut map, &mut pending, key)?,
             }

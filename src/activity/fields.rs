@@ -53,6 +53,9 @@ impl<'de> Pending<'de> {
     }
 
     pub(crate) fn into_map(self) -> Map<String, Value> {
+        if self.few.is_empty() && self.many.is_empty() {
+            return Map::new();
+        }
         self.few
             .into_iter()
             .chain(self.many)
