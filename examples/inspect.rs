@@ -1,92 +1,272 @@
-//! Parses a ClinchPad webhook payload from a file (or stdin) and prints what it says.
+//! Reads ClinchPad webhook payloads and prints what they say: the tool to reach for when a
+//! delivery looks wrong.
 //!
 //! ```text
 //! cargo run --example inspect -- fixtures/note_created.json
-//! cargo run --example inspect -- --key gfhkd1asfsa fixtures/note_created.json
-//! cat body.json | cargo run --example inspect
+//! cargo run --example inspect -- --key gfhkd1asfsa fixtures/*.json
+//! cargo run --example inspect -- --json fixtures/edge/numbers_as_strings.json
+//! cat captured.ndjson | cargo run --example inspect
 //! ```
+//!
+//! Each input (files, or stdin when there are none or for `-`) holds one payload, possibly
+//! spread over many lines, or a stream of payloads one per line as a logging proxy captures
+//! them: an input whose first line is a whole JSON object is read as a stream. A bad payload
+//! is shown with its path and a caret under the offending column.
+//!
+//! The expected key comes from `--key` or the `CLINCHPAD_HANDSHAKE_KEY` environment variable
+//! and is never printed. Exit status: 0 when every payload parsed (and verified, with a key),
+//! 1 when some payload did not, 2 for a usage error or an unreadable input.
+
+use std::fmt::Write as _;
 use std::io::Read;
 use std::process::ExitCode;
 
-use clinchpad_webhook::{parse, verify, ActivityKind, Payload};
+use clinchpad_webhook::{parse, verify, ActivityKind, Error, Payload};
 
-fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let (mut key, mut path) = (std::env::var("CLINCHPAD_HANDSHAKE_KEY").ok(), None);
+const USAGE: &str = "usage: inspect [--key KEY] [--json] [FILE|-]...
+  reads each FILE (stdin when none is given, or for -): one payload, or one payload per line
+  --key KEY   verify the handshake key (default: $CLINCHPAD_HANDSHAKE_KEY); never printed
+  --json      print each payload as normalised JSON instead of a summary";
+
+struct Options {
+    key: Option<String>,
+    json: bool,
+    inputs: Vec<String>,
+}
+
+fn options(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
+    let mut args = args.peekable();
+    let mut options = Options {
+        key: std::env::var("CLINCHPAD_HANDSHAKE_KEY").ok(),
+        json: false,
+        inputs: Vec::new(),
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--key" => key = args.next(),
-            "-h" | "--help" => {
-                println!("usage: inspect [--key KEY] [FILE]   (stdin when FILE is absent or -)");
-                return ExitCode::SUCCESS;
-            }
-            _ if path.is_none() => path = Some(arg),
-            _ => {
-                eprintln!("usage: inspect [--key KEY] [FILE]");
-                return ExitCode::from(2);
-            }
+            "-h" | "--help" => return Ok(None),
+            "--json" => options.json = true,
+            "--key" => options.key = Some(args.next().ok_or("--key needs a value")?),
+            _ if arg.starts_with("--key=") => options.key = Some(arg["--key=".len()..].into()),
+            "--" => options.inputs.extend(args.by_ref()),
+            _ if arg.starts_with('-') && arg != "-" => return Err(format!("unknown flag {arg}")),
+            _ => options.inputs.push(arg),
         }
     }
-    let body = match path.as_deref() {
-        None | Some("-") => {
-            let mut body = Vec::new();
-            std::io::stdin().read_to_end(&mut body).map(|_| body)
+    if options.inputs.is_empty() {
+        options.inputs.push("-".into());
+    }
+    Ok(Some(options))
+}
+
+fn main() -> ExitCode {
+    let options = match options(std::env::args().skip(1)) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
         }
-        Some(path) => std::fs::read(path),
-    };
-    let body = match body {
-        Ok(body) => body,
-        Err(err) => {
-            eprintln!("cannot read input: {err}");
+        Err(problem) => {
+            eprintln!("inspect: {problem}\n{USAGE}");
             return ExitCode::from(2);
         }
     };
-    let payload = match parse(&body) {
-        Ok(payload) => payload,
-        Err(err) => {
-            eprintln!("error: {err}");
-            return ExitCode::from(1);
-        }
-    };
-    print!("{}", summary(&payload));
-    match key {
-        None => println!("key:      not checked (pass --key or set CLINCHPAD_HANDSHAKE_KEY)"),
-        Some(key) => match verify(&payload, &key) {
-            Ok(()) => println!("key:      verified"),
+    let mut report = Report::default();
+    for input in &options.inputs {
+        let (name, body) = match read(input) {
+            Ok(body) => (display_name(input), body),
             Err(err) => {
-                println!("key:      REJECTED: {err}");
-                return ExitCode::from(1);
+                eprintln!("inspect: cannot read {input}: {err}");
+                return ExitCode::from(2);
             }
-        },
+        };
+        for document in documents(&body) {
+            report.inspect(&name, &document, &options);
+        }
     }
-    ExitCode::SUCCESS
+    if report.seen > 1 {
+        println!(
+            "{} payload(s): {} good, {} bad",
+            report.seen,
+            report.seen - report.bad,
+            report.bad
+        );
+    }
+    if report.bad == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn read(input: &str) -> std::io::Result<Vec<u8>> {
+    if input == "-" {
+        let mut body = Vec::new();
+        std::io::stdin().read_to_end(&mut body)?;
+        Ok(body)
+    } else {
+        std::fs::read(input)
+    }
+}
+
+fn display_name(input: &str) -> String {
+    if input == "-" {
+        "<stdin>".into()
+    } else {
+        input.into()
+    }
+}
+
+/// One payload's bytes and where it starts in its input (zero-based line).
+struct Document<'a> {
+    bytes: &'a [u8],
+    first_line: usize,
+}
+
+/// Splits an input into payloads: the whole input, or one per non-blank line when the first
+/// non-blank line is a JSON object on its own.
+fn documents(body: &[u8]) -> Vec<Document<'_>> {
+    let lines: Vec<&[u8]> = body.split(|&b| b == b'\n').collect();
+    let is_blank = |line: &&[u8]| line.iter().all(u8::is_ascii_whitespace);
+    let first = lines.iter().find(|line| !is_blank(line));
+    let one_per_line = first.is_some_and(|line| {
+        let line = line.trim_ascii();
+        line.starts_with(b"{") && line.ends_with(b"}")
+    });
+    if !one_per_line {
+        return vec![Document {
+            bytes: body,
+            first_line: 0,
+        }];
+    }
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| !is_blank(line))
+        .map(|(index, line)| Document {
+            bytes: line,
+            first_line: index,
+        })
+        .collect()
+}
+
+#[derive(Default)]
+struct Report {
+    seen: usize,
+    bad: usize,
+}
+
+impl Report {
+    fn inspect(&mut self, name: &str, document: &Document<'_>, options: &Options) {
+        self.seen += 1;
+        let header = format!("{name}:{}", document.first_line + 1);
+        let payload = match parse(document.bytes) {
+            Ok(payload) => payload,
+            Err(err) => {
+                self.bad += 1;
+                print!("{}", explain(name, document, &err));
+                return;
+            }
+        };
+        if options.json {
+            match serde_json::to_string_pretty(&payload) {
+                Ok(json) => println!("{json}"),
+                Err(err) => println!("{header}: cannot write JSON: {err}"),
+            }
+        } else {
+            println!("== {header}");
+            print!("{}", summary(&payload));
+        }
+        let verdict = match &options.key {
+            None => "not checked (pass --key or set CLINCHPAD_HANDSHAKE_KEY)".to_owned(),
+            Some(key) => match verify(&payload, key) {
+                Ok(()) => "verified".to_owned(),
+                Err(err) => {
+                    self.bad += 1;
+                    format!("REJECTED: {err}")
+                }
+            },
+        };
+        // With --json, stdout carries only JSON; the verdict goes to stderr.
+        if options.json {
+            eprintln!("{header}: key {verdict}");
+        } else {
+            println!("key:      {verdict}");
+        }
+    }
+}
+
+/// The error, then the offending line with a caret under the offending column.
+fn explain(name: &str, document: &Document<'_>, err: &Error) -> String {
+    let (Some(line), Some(column)) = (err.line(), err.column()) else {
+        return format!("{name}: error: {err}\n");
+    };
+    let file_line = document.first_line + line;
+    let mut out = format!("{name}:{file_line}:{column}: error: {err}\n");
+    let Some(text) = document.bytes.split(|&b| b == b'\n').nth(line - 1) else {
+        return out;
+    };
+    let text = String::from_utf8_lossy(text);
+    let text = text.trim_end_matches('\r');
+    // The column counts bytes; the caret is placed by characters, with tabs kept as tabs.
+    let before = text
+        .as_bytes()
+        .get(..column.saturating_sub(1))
+        .unwrap_or(text.as_bytes());
+    let pad: String = String::from_utf8_lossy(before)
+        .chars()
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let gutter = file_line.to_string();
+    let _ = writeln!(out, " {gutter} | {}", clip(text));
+    let _ = writeln!(out, " {} | {}^", " ".repeat(gutter.len()), clip(&pad));
+    out
+}
+
+/// Long lines (one-line payloads) are cut so the caret stays on screen.
+fn clip(text: &str) -> &str {
+    const MAX: usize = 400;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => &text[..cut],
+        None => text,
+    }
 }
 
 fn summary(payload: &Payload) -> String {
     let (activity, lead) = (&payload.activity, &payload.lead);
-    let mut out = format!("time:     {}\n", activity.created_at.to_rfc3339());
-    out += &format!("type:     {}\n", activity.kind.type_name());
-    out += &format!("lead:     {} ({})\n", lead.name, lead.id);
+    let mut out = String::new();
+    let mut line = |label: &str, value: &dyn std::fmt::Display| {
+        let _ = writeln!(out, "{:<9} {value}", format!("{label}:"));
+    };
+    line("time", &activity.created_at.to_rfc3339());
+    line("type", &activity.kind.type_name());
+    line("lead", &format!("{} ({})", lead.name, lead.id));
     if let Some(stage) = &lead.stage {
-        out += &format!("stage:    {}\n", stage.name);
+        line("stage", &stage.name);
     }
     if let Some(pipe) = &lead.pipe {
-        out += &format!("pipe:     {}\n", pipe.name);
+        line("pipe", &pipe.name);
     }
     if let Some(user) = &activity.user {
-        out += &format!("user:     {} ({})\n", user.name, user.id);
+        line("user", &format!("{} ({})", user.name, user.id));
     }
     // The kind serializes as {"type": ..., fields...}: print the fields after the type.
     if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&activity.kind) {
         for (name, value) in fields.iter().filter(|(name, _)| *name != "type") {
-            out += &format!("  {name}: {value}\n");
+            let _ = writeln!(out, "  {name}: {value}");
         }
     }
     if let ActivityKind::Unknown { .. } = activity.kind {
         out += "  (type unknown to this version: fields shown as received)\n";
     }
-    for (name, value) in &activity.extra {
-        out += &format!("  unknown field {name}: {value}\n");
+    let unknown = [
+        ("", &payload.extra),
+        ("activity.", &activity.extra),
+        ("lead.", &lead.extra),
+    ];
+    for (prefix, extra) in unknown {
+        for (name, value) in extra {
+            let _ = writeln!(out, "  unknown field {prefix}{name}: {value}");
+        }
     }
     out
 }

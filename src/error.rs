@@ -192,8 +192,8 @@ pub(crate) struct Failure {
     pub object: &'static str,
     /// The failing key, shortened.
     pub key: String,
-    /// True when the error was raised after the value was read: its position must be looked
-    /// up again (see `locate`).
+    /// True when the failure is about the key's value (not a missing or repeated key): the
+    /// error then points at the start of that value (see `parse::locate`).
     pub at_value: bool,
 }
 

@@ -54,7 +54,8 @@ pub fn parse(body: &[u8]) -> Result<Payload, Error> {
     let failure = track.into_failure();
     let relocated = failure
         .as_ref()
-        .filter(|failure| failure.at_value)
+        // A syntax error keeps serde_json's position: the value around it is not whole.
+        .filter(|failure| failure.at_value && err.is_data())
         .and_then(|failure| locate(text, failure))
         .map(|offset| line_column(body, offset));
     Err(Error::from_json(err, failure, relocated))
@@ -84,7 +85,9 @@ pub fn parse_verified(body: &[u8], expected_key: &str) -> Result<Payload, Error>
 }
 
 /// Byte offset of the value that failed, found by walking the body again. Only on the error
-/// path, for failures found after their value was read (see `activity::fields`).
+/// path: serde_json reports where it stopped (after a wrong value, or at the end of the
+/// activity for a per-type field checked once the type is known), and pointing at the start
+/// of the value is clearer.
 fn locate(text: &str, failure: &Failure) -> Option<usize> {
     let mut value = text;
     let segments = failure.object.split('.').filter(|s| !s.is_empty());

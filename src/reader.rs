@@ -31,7 +31,8 @@ impl<'t> ObjectReader<'t> {
         map.next_key_seed(Key)
     }
 
-    /// Reads the value of `key`, recording the key as the failure's place if it fails.
+    /// Reads the value of `key`, recording the key as the failure's place if it fails: the
+    /// error then points at the start of the value (see `parse::locate`).
     pub(crate) fn value<'de, A: MapAccess<'de>, S: DeserializeSeed<'de>>(
         &self,
         map: &mut A,
@@ -39,7 +40,7 @@ impl<'t> ObjectReader<'t> {
         seed: S,
     ) -> Result<S::Value, A::Error> {
         map.next_value_seed(seed).map_err(|err| {
-            self.track.fail(self.path, key, false);
+            self.track.fail(self.path, key, true);
             err
         })
     }
@@ -86,8 +87,15 @@ impl<'t> ObjectReader<'t> {
         if slot.is_some() {
             return Err(self.duplicate(key));
         }
-        self.value(map, key, Nullable(InPlace { visitor, slot: slot.insert(None) }))
-            .map(|_| ())
+        self.value(
+            map,
+            key,
+            Nullable(InPlace {
+                visitor,
+                slot: slot.insert(None),
+            }),
+        )
+        .map(|_| ())
     }
 
     /// Keeps an unknown field; a second occurrence is an error.

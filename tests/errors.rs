@@ -177,11 +177,24 @@ fn fields_checked_after_the_type_point_at_their_value() {
 }
 
 #[test]
-fn errors_found_while_reading_carry_serde_json_positions() {
-    let body = b"{\n  \"activity\": {\n    \"_id\": 42\n  }\n}";
+fn a_wrong_value_is_pointed_at_where_it_starts() {
+    let body = b"{\n  \"activity\": {\n    \"_id\": 42,\n    \"created_at\": \"10 Jan\"\n  }\n}";
     let err = parse(body).unwrap_err();
     assert_eq!(err.path(), Some("activity._id"));
-    assert_eq!(err.line(), Some(3));
+    assert_eq!((err.line(), err.column()), (Some(3), Some(12)));
+
+    let body = b"{\"activity\": {\"_id\": \"a\", \"created_at\": \"10 Jan\"}}";
+    let err = parse(body).unwrap_err();
+    assert_eq!(err.path(), Some("activity.created_at"));
+    assert_eq!((err.line(), err.column()), (Some(1), Some(41)));
+}
+
+#[test]
+fn a_syntax_error_inside_a_value_keeps_the_position_where_reading_stopped() {
+    let body = b"{\"activity\": {\"_id\": \"a\", \"user\": {\"_id\": tru}}}";
+    let err = parse(body).unwrap_err();
+    assert!(matches!(err, Error::NotJson { .. }), "{err:?}");
+    assert_eq!((err.line(), err.column()), (Some(1), Some(46)));
 }
 
 #[test]
