@@ -129,8 +129,8 @@ fn documents(body: &[u8]) -> Vec<Document<'_>> {
     let is_blank = |line: &&[u8]| line.iter().all(u8::is_ascii_whitespace);
     let first = lines.iter().find(|line| !is_blank(line));
     let one_per_line = first.is_some_and(|line| {
-        let line = line.trim_ascii();
-        line.starts_with(b"{") && line.ends_with(b"}")
+        let mut solid = line.iter().filter(|b| !b.is_ascii_whitespace());
+        solid.next() == Some(&b'{') && solid.last() == Some(&b'}')
     });
     if !one_per_line {
         return vec![Document {
