@@ -130,7 +130,7 @@ fn documents(body: &[u8]) -> Vec<Document<'_>> {
     let first = lines.iter().find(|line| !is_blank(line));
     let one_per_line = first.is_some_and(|line| {
         let mut solid = line.iter().filter(|b| !b.is_ascii_whitespace());
-        solid.next() == Some(&b'{') && solid.last() == Some(&b'}')
+        solid.next() == Some(&b'{') && solid.next_back() == Some(&b'}')
     });
     if !one_per_line {
         return vec![Document {
