@@ -2,13 +2,13 @@
 
 use std::fmt;
 
-use serde::de::{MapAccess, Visitor};
+use serde::de::MapAccess;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::extra::write_extra;
 use crate::pipeline::{PipeReader, StageReader};
-use crate::reader::{plain, Nullable, ObjectReader};
+use crate::reader::{plain, FillIn, Nullable, ObjectReader};
 use crate::user::UserReader;
 use crate::wire::{LenientNumber, WireNumber};
 use crate::{LeadId, Pipe, Stage, User};
@@ -72,22 +72,21 @@ impl Lead {
     }
 }
 
-object_reader!(LeadReader reads Lead, at "lead");
+object_reader!(LeadReader fills Lead = Lead::new("", ""), at "lead");
 
-impl<'de> Visitor<'de> for LeadReader<'_> {
-    type Value = Lead;
+impl<'de> FillIn<'de> for LeadReader<'_> {
+    type Target = Lead;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a lead object")
     }
 
     #[inline]
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Lead, A::Error> {
+    fn fill_in<A: MapAccess<'de>>(self, mut map: A, lead: &mut Lead) -> Result<(), A::Error> {
         let object = self.0;
         let track = object.track;
         let (mut id, mut name, mut size, mut archived) = (None, None, None, None);
         let (mut user, mut stage, mut pipe) = (None, None, None);
-        let mut extra = Map::new();
         while let Some(key) = object.next_key(&mut map)? {
             match key.as_ref() {
                 "_id" => object.fill(&mut map, &mut id, "_id", plain())?,
@@ -108,19 +107,17 @@ impl<'de> Visitor<'de> for LeadReader<'_> {
                     let reader = PipeReader(ObjectReader::new(track, "lead.pipe"));
                     object.place_nullable(&mut map, &mut pipe, "pipe", reader)?
                 }
-                _ => object.keep(&mut map, &mut extra, key)?,
+                _ => object.keep(&mut map, &mut lead.extra, key)?,
             }
         }
-        Ok(Lead {
-            id: object.required(id, "_id")?,
-            name: object.required(name, "name")?,
-            size: size.flatten(),
-            archived: archived.flatten(),
-            user: user.flatten(),
-            stage: stage.flatten(),
-            pipe: pipe.flatten(),
-            extra,
-        })
+        lead.id = object.required(id, "_id")?;
+        lead.name = object.required(name, "name")?;
+        lead.size = size.flatten();
+        lead.archived = archived.flatten();
+        lead.user = user.flatten();
+        lead.stage = stage.flatten();
+        lead.pipe = pipe.flatten();
+        Ok(())
     }
 }
 

@@ -2,12 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::de::DeserializeSeed;
 use serde_json::value::RawValue;
 
 use crate::error::{line_column, Failure, Track};
 use crate::payload::PayloadReader;
-use crate::reader::{InPlace, ObjectReader};
+use crate::reader::{Fill, ObjectReader};
 use crate::{verify, Error, Payload};
 
 /// Parses the body of a ClinchPad webhook POST.
@@ -38,18 +37,13 @@ pub fn parse(body: &[u8]) -> Result<Payload, Error> {
     let text = std::str::from_utf8(body).map_err(|err| Error::not_utf8(body, err))?;
     let track = Track::default();
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let mut payload = None;
     let reader = PayloadReader(ObjectReader::new(&track, ""));
-    let read = InPlace::new(reader, &mut payload)
-        .deserialize(&mut deserializer)
+    let mut payload = PayloadReader::placeholder();
+    let read = Fill::new(reader, &mut payload)
+        .deserialize_into(&mut deserializer)
         .and_then(|()| deserializer.end());
-    let err = match read {
-        Ok(()) => match payload {
-            Some(payload) => return Ok(payload),
-            // A successful read always fills the payload; this arm only keeps `parse` total.
-            None => serde::de::Error::custom("no payload object was read"),
-        },
-        Err(err) => err,
+    let Err(err) = read else {
+        return Ok(payload);
     };
     let failure = track.into_failure();
     let relocated = failure

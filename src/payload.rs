@@ -2,14 +2,14 @@
 
 use std::fmt;
 
-use serde::de::{MapAccess, Visitor};
+use serde::de::MapAccess;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::activity::ActivityReader;
 use crate::extra::write_extra;
 use crate::lead::LeadReader;
-use crate::reader::{plain, Nullable, ObjectReader};
+use crate::reader::{plain, FillIn, Nullable, ObjectReader};
 use crate::{Activity, HandshakeKey, Lead};
 
 /// One webhook delivery: the activity, the lead it happened on, and the handshake key when
@@ -68,30 +68,33 @@ impl Payload {
     }
 }
 
-object_reader!(PayloadReader reads Payload, at "");
+object_reader!(
+    PayloadReader fills Payload = Payload::new(ActivityReader::placeholder(), LeadReader::placeholder()),
+    at ""
+);
 
-impl<'de> Visitor<'de> for PayloadReader<'_> {
-    type Value = Payload;
+impl<'de> FillIn<'de> for PayloadReader<'_> {
+    type Target = Payload;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a ClinchPad webhook payload object")
     }
 
     #[inline]
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload, A::Error> {
+    fn fill_in<A: MapAccess<'de>>(self, mut map: A, payload: &mut Payload) -> Result<(), A::Error> {
         let object = self.0;
         let track = object.track;
-        let (mut activity, mut lead, mut handshake_key) = (None, None, None);
-        let mut extra = Map::new();
+        let (mut activity, mut lead, mut handshake_key) = (false, false, None);
         while let Some(key) = object.next_key(&mut map)? {
             match key.as_ref() {
                 "activity" => {
                     let reader = ActivityReader(ObjectReader::new(track, "activity"));
-                    object.place(&mut map, &mut activity, "activity", reader)?
+                    let target = &mut payload.activity;
+                    object.fill_in(&mut map, &mut activity, target, "activity", reader)?
                 }
                 "lead" => {
                     let reader = LeadReader(ObjectReader::new(track, "lead"));
-                    object.place(&mut map, &mut lead, "lead", reader)?
+                    object.fill_in(&mut map, &mut lead, &mut payload.lead, "lead", reader)?
                 }
                 "handshake_key" => object.fill(
                     &mut map,
@@ -99,15 +102,13 @@ impl<'de> Visitor<'de> for PayloadReader<'_> {
                     "handshake_key",
                     Nullable(plain()),
                 )?,
-                _ => object.keep(&mut map, &mut extra, key)?,
+                _ => object.keep(&mut map, &mut payload.extra, key)?,
             }
         }
-        Ok(Payload {
-            activity: object.required(activity, "activity")?,
-            lead: object.required(lead, "lead")?,
-            handshake_key: handshake_key.flatten(),
-            extra,
-        })
+        object.require_seen(activity, "activity")?;
+        object.require_seen(lead, "lead")?;
+        payload.handshake_key = handshake_key.flatten();
+        Ok(())
     }
 }
 

@@ -60,23 +60,25 @@ impl<'t> ObjectReader<'t> {
         Ok(())
     }
 
-    /// Reads the object value of a known `key` straight into its slot with `visitor`; a
-    /// second occurrence is an error. Large values are built where they will stay instead of
-    /// being returned through serde_json's layers.
-    pub(crate) fn place<'de, A: MapAccess<'de>, V: Visitor<'de>>(
+    /// Reads the object value of a known `key` into `target`, a value made beforehand, with
+    /// `reader`; a second occurrence (`seen`) is an error. Large objects are built where they
+    /// stay instead of being returned through serde_json's layers and moved into place.
+    pub(crate) fn fill_in<'de, A: MapAccess<'de>, R: FillIn<'de>>(
         &self,
         map: &mut A,
-        slot: &mut Option<V::Value>,
+        seen: &mut bool,
+        target: &mut R::Target,
         key: &str,
-        visitor: V,
+        reader: R,
     ) -> Result<(), A::Error> {
-        if slot.is_some() {
+        if std::mem::replace(seen, true) {
             return Err(self.duplicate(key));
         }
-        self.value(map, key, InPlace { visitor, slot })
+        self.value(map, key, Fill { reader, target })
     }
 
-    /// [`place`](Self::place) for an object that may be `null`.
+    /// Reads the value of a known `key`, an object or `null`, into its slot with `visitor`;
+    /// a second occurrence is an error.
     pub(crate) fn place_nullable<'de, A: MapAccess<'de>, V: Visitor<'de>>(
         &self,
         map: &mut A,
@@ -118,6 +120,15 @@ impl<'t> ObjectReader<'t> {
         duplicate(key)
     }
 
+    /// Checks that a required object filled in place was there.
+    pub(crate) fn require_seen<E: de::Error>(
+        &self,
+        seen: bool,
+        key: &'static str,
+    ) -> Result<(), E> {
+        self.required(seen.then_some(()), key)
+    }
+
     /// The value of a required field, or an error naming it.
     pub(crate) fn required<T, E: de::Error>(
         &self,
@@ -131,8 +142,10 @@ impl<'t> ObjectReader<'t> {
     }
 }
 
-/// Declares the reader (a `DeserializeSeed` carrying its [`ObjectReader`]) of one model type,
-/// and the type's `Deserialize` impl through it. The reader's `Visitor` is written by hand.
+/// Declares the reader of one model type, carrying its [`ObjectReader`], and the type's
+/// `Deserialize` impl through it. `reads`: the reader is a `Visitor` returning the value (small
+/// types); `fills`: the reader is a [`FillIn`] completing `$placeholder` in place (large types).
+/// Either way the reader's body is written by hand.
 macro_rules! object_reader {
     ($reader:ident reads $model:ty, at $path:literal) => {
         pub(crate) struct $reader<'t>(pub $crate::reader::ObjectReader<'t>);
@@ -153,6 +166,27 @@ macro_rules! object_reader {
                 let track = $crate::error::Track::default();
                 let reader = $reader($crate::reader::ObjectReader::new(&track, $path));
                 serde::de::DeserializeSeed::deserialize(reader, deserializer)
+            }
+        }
+    };
+    ($reader:ident fills $model:ty = $placeholder:expr, at $path:literal) => {
+        pub(crate) struct $reader<'t>(pub $crate::reader::ObjectReader<'t>);
+
+        impl $reader<'_> {
+            /// The value the reader starts from: cheap, allocation-free, fully overwritten
+            /// by a successful read.
+            pub(crate) fn placeholder() -> $model {
+                $placeholder
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $model {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                let track = $crate::error::Track::default();
+                let reader = $reader($crate::reader::ObjectReader::new(&track, $path));
+                let mut value = $reader::placeholder();
+                $crate::reader::Fill::new(reader, &mut value).deserialize_into(deserializer)?;
+                Ok(value)
             }
         }
     };
@@ -200,12 +234,6 @@ pub(crate) struct InPlace<'s, T, V> {
     slot: &'s mut Option<T>,
 }
 
-impl<'s, T, V> InPlace<'s, T, V> {
-    pub(crate) fn new(visitor: V, slot: &'s mut Option<T>) -> Self {
-        InPlace { visitor, slot }
-    }
-}
-
 impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for InPlace<'_, V::Value, V> {
     type Value = ();
 
@@ -225,5 +253,58 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for InPlace<'_, V::Value, V> {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
         *self.slot = Some(self.visitor.visit_map(map)?);
         Ok(())
+    }
+}
+
+/// A reader that completes a value made beforehand instead of returning a new one.
+pub(crate) trait FillIn<'de> {
+    /// The type of value filled.
+    type Target;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+
+    /// Reads the object's entries into `target`. On error, `target` is left part-filled.
+    fn fill_in<A: MapAccess<'de>>(self, map: A, target: &mut Self::Target) -> Result<(), A::Error>;
+}
+
+/// Deserializes an object into `target` with a [`FillIn`] reader.
+pub(crate) struct Fill<'s, R, T> {
+    reader: R,
+    target: &'s mut T,
+}
+
+impl<'s, R, T> Fill<'s, R, T> {
+    pub(crate) fn new(reader: R, target: &'s mut T) -> Self {
+        Fill { reader, target }
+    }
+}
+
+impl<'de, R: FillIn<'de>> Fill<'_, R, R::Target> {
+    pub(crate) fn deserialize_into<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, R: FillIn<'de>> DeserializeSeed<'de> for Fill<'_, R, R::Target> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, R: FillIn<'de>> Visitor<'de> for Fill<'_, R, R::Target> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.reader.expecting(f)
+    }
+
+    #[inline]
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        self.reader.fill_in(map, self.target)
     }
 }

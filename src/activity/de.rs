@@ -12,22 +12,30 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use super::fields::{FieldError, Pending};
 use crate::error::Track;
 use crate::extra::{Key, StrictValue};
-use crate::reader::{plain, ObjectReader};
+use crate::reader::{plain, FillIn, ObjectReader};
 use crate::user::UserReader;
 use crate::wire::Timestamp;
 use crate::{Activity, ActivityKind};
+use chrono::{DateTime, Utc};
 
-object_reader!(ActivityReader reads Activity, at "activity");
+object_reader!(
+    ActivityReader fills Activity = Activity::new("", DateTime::<Utc>::MIN_UTC, ActivityKind::LeadCreated {}),
+    at "activity"
+);
 
-impl<'de> Visitor<'de> for ActivityReader<'_> {
-    type Value = Activity;
+impl<'de> FillIn<'de> for ActivityReader<'_> {
+    type Target = Activity;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an activity object")
     }
 
     #[inline]
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Activity, A::Error> {
+    fn fill_in<A: MapAccess<'de>>(
+        self,
+        mut map: A,
+        activity: &mut Activity,
+    ) -> Result<(), A::Error> {
         let object = self.0;
         let (mut id, mut created_at, mut type_name, mut user) = (None, None, None, None);
         let mut pending = Pending::default();
@@ -43,17 +51,16 @@ impl<'de> Visitor<'de> for ActivityReader<'_> {
                 _ => keep_pending(&object, &mut map, &mut pending, key)?,
             }
         }
-        let id = object.required(id, "_id")?;
-        let created_at = object.required(created_at, "created_at")?;
+        activity.id = object.required(id, "_id")?;
+        activity.created_at = object.required(created_at, "created_at")?;
         let type_name = object.required(type_name, "type")?;
-        let kind = build_kind(&object, type_name, &mut pending)?;
-        Ok(Activity {
-            id,
-            created_at,
-            user: user.flatten(),
-            kind,
-            extra: pending.into_map(),
-        })
+        activity.kind = build_kind(&object, type_name, &mut pending)?;
+        activity.user = user.flatten();
+        if !pending.is_empty() {
+            // Assigned only when needed: replacing the placeholder's empty map costs a drop.
+            activity.extra = pending.into_map();
+        }
+        Ok(())
     }
 }
 

@@ -52,8 +52,12 @@ impl<'de> Pending<'de> {
         }
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.few.is_empty() && self.many.is_empty()
+    }
+
     pub(crate) fn into_map(self) -> Map<String, Value> {
-        if self.few.is_empty() && self.many.is_empty() {
+        if self.is_empty() {
             return Map::new();
         }
         self.few
