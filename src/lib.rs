@@ -60,6 +60,8 @@
 #[macro_use]
 mod reader;
 mod activity;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod error;
 mod extra;
 mod handshake;
