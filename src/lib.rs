@@ -71,6 +71,8 @@ mod parse;
 mod parsed_text;
 mod payload;
 mod pipeline;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod user;
 mod verify;
 mod wire;
