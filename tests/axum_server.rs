@@ -286,3 +286,20 @@ async fn without_a_configured_key_payloads_are_parsed_but_not_verified() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
     server.assert_nothing_handed_over();
 }
+
+#[cfg(feature = "testing")]
+#[tokio::test]
+async fn every_sample_reaches_the_handler_typed() {
+    let mut server = start(keyed()).await;
+    for sample in clinchpad_webhook::testing::samples() {
+        let sample = sample.with_handshake_key(KEY);
+        let (status, text) = server.post("", None, sample.to_wire_bytes()).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+        assert_eq!(server.handed_over().await, sample);
+    }
+    let forged =
+        Payload::sample(clinchpad_webhook::ActivityType::LeadWon).with_handshake_key("guess");
+    let (status, _) = server.post("", None, forged.to_wire_bytes()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    server.assert_nothing_handed_over();
+}
