@@ -121,7 +121,8 @@
 //! }
 //! ```
 //!
-//! The feature needs the Rust version that the axum 0.8 release in use needs.
+//! The feature needs the Rust version that the axum 0.8 release in use needs, which for recent
+//! releases is above this crate's own minimum.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -180,18 +181,22 @@ impl Deref for ClinchPadWebhook {
 ///
 /// ```
 /// use clinchpad_webhook::axum::WebhookConfig;
-/// use clinchpad_webhook::HandshakeKey;
+/// use clinchpad_webhook::{Error, HandshakeKey};
 ///
-/// let config = match std::env::var("CLINCHPAD_HANDSHAKE_KEY") {
-///     // An empty variable is a configuration mistake: `HandshakeKey::new` refuses it.
-///     Ok(key) => WebhookConfig::new(HandshakeKey::new(key)?),
-///     Err(_) => WebhookConfig::unverified(),
-/// };
-/// assert_eq!(config.body_limit(), WebhookConfig::DEFAULT_BODY_LIMIT);
+/// // At start-up.
+/// fn webhook_config() -> Result<WebhookConfig, Error> {
+///     Ok(match std::env::var("CLINCHPAD_HANDSHAKE_KEY") {
+///         // Set but empty is a configuration mistake: `HandshakeKey::new` refuses it.
+///         Ok(key) => WebhookConfig::new(HandshakeKey::new(key)?),
+///         Err(_) => WebhookConfig::unverified(),
+///     })
+/// }
 ///
-/// let small = WebhookConfig::new(HandshakeKey::new("gfhkd1asfsa")?).with_body_limit(64 * 1024);
-/// assert!(small.key().is_some());
-/// assert!(!format!("{small:?}").contains("gfhkd1asfsa"));
+/// let config = WebhookConfig::new(HandshakeKey::new("gfhkd1asfsa")?).with_body_limit(64 * 1024);
+/// assert_eq!(config.body_limit(), 64 * 1024);
+/// assert!(config.key().is_some());
+/// assert!(!format!("{config:?}").contains("gfhkd1asfsa"));
+/// assert_eq!(WebhookConfig::unverified().body_limit(), WebhookConfig::DEFAULT_BODY_LIMIT);
 /// # Ok::<(), clinchpad_webhook::Error>(())
 /// ```
 #[derive(Clone)]
