@@ -60,6 +60,8 @@
 #[macro_use]
 mod reader;
 mod activity;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod error;
 mod extra;
 mod handshake;
@@ -69,6 +71,8 @@ mod parse;
 mod parsed_text;
 mod payload;
 mod pipeline;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod user;
 mod verify;
 mod wire;
