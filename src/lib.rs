@@ -33,6 +33,59 @@
 //! When the key arrives as a query parameter instead of in the body, check it with
 //! [`verify_key`].
 //!
+//! # Types added after this version
+//!
+//! ClinchPad has added activity types before. A type this version does not know is not an
+//! error: it parses into [`ActivityKind::Unknown`] with its wire name and every field, and
+//! serializes back unchanged, so a receiver can log it, store it, or forward it.
+//!
+//! ```
+//! use clinchpad_webhook::ActivityKind;
+//!
+//! let payload = clinchpad_webhook::parse(br#"{
+//!     "activity": {"_id": "a1", "created_at": "2024-03-05T14:07:31Z",
+//!                  "type": "deal:forecast_changed", "forecast": 12000},
+//!     "lead": {"_id": "l1", "name": "Acme"}
+//! }"#)?;
+//! let ActivityKind::Unknown { type_name, fields } = &payload.activity.kind else {
+//!     unreachable!("not a documented type")
+//! };
+//! assert_eq!(type_name, "deal:forecast_changed");
+//! assert_eq!(fields["forecast"], 12000);
+//! assert_eq!(payload.activity.kind.activity_type(), None);
+//! # Ok::<(), clinchpad_webhook::Error>(())
+//! ```
+//!
+//! # In a web framework
+//!
+//! The functions above take the body bytes from any framework. With the `axum` feature, the
+//! `axum` module adds `ClinchPadWebhook`, an extractor that reads the body within a size
+//! limit, takes the key from the body or a `handshake_key` query parameter, and answers 400,
+//! 401 or 413 by itself.
+//!
+//! # Testing your handler
+//!
+//! With the `testing` feature (as a dev-dependency), `Payload::sample` builds a realistic
+//! payload of any type, `with_*` methods change it, and `to_wire_bytes` gives the body
+//! ClinchPad would POST; `testing::samples()` yields one per documented type.
+//!
+//! ```
+//! # #[cfg(feature = "testing")] {
+//! use clinchpad_webhook::{parse_verified, ActivityType, Payload};
+//!
+//! fn my_handler(body: &[u8]) -> Result<String, clinchpad_webhook::Error> {
+//!     let payload = parse_verified(body, "s3cret")?;
+//!     Ok(format!("{} on {}", payload.activity.kind.type_name(), payload.lead.name))
+//! }
+//!
+//! let body = Payload::sample(ActivityType::LeadWon)
+//!     .with_lead_name("Globex")
+//!     .with_handshake_key("s3cret")
+//!     .to_wire_bytes();
+//! assert_eq!(my_handler(&body).unwrap(), "lead:won on Globex");
+//! # }
+//! ```
+//!
 //! # What is accepted
 //!
 //! Where ClinchPad's documentation is silent, the crate decides as follows:
