@@ -39,10 +39,8 @@ impl<'t> ObjectReader<'t> {
         key: &str,
         seed: S,
     ) -> Result<S::Value, A::Error> {
-        map.next_value_seed(seed).map_err(|err| {
-            self.track.fail(self.path, key, true);
-            err
-        })
+        map.next_value_seed(seed)
+            .inspect_err(|_| self.track.fail(self.path, key, true))
     }
 
     /// Reads the value of a known `key` into its slot; a second occurrence is an error.
