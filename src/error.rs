@@ -129,9 +129,10 @@ impl Error {
         }
     }
 
-    /// Turns a `serde_json` error into ours. `relocated` is the offset of the offending value
-    /// when the error was found after the value was read (a field checked once the activity's
-    /// type was known), in which case `serde_json`'s position is the end of the object.
+    /// Turns a `serde_json` error into ours. `relocated` is the line and column of the
+    /// offending value when the error was found after the value was read (a field checked once
+    /// the activity's type was known), in which case `serde_json`'s position is the end of the
+    /// object; or of the newline `serde_json` reports as column 0 of the next line.
     pub(crate) fn from_json(
         err: serde_json::Error,
         failure: Option<Failure>,

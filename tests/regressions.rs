@@ -1,6 +1,6 @@
 //! Inputs that once broke a property checked in `tests/properties.rs`, kept as plain tests.
 
-use clinchpad_webhook::{parse, Payload};
+use clinchpad_webhook::{parse, Error, Payload};
 use serde_json::json;
 
 fn base() -> serde_json::Value {
@@ -28,4 +28,31 @@ fn floats_read_back_exactly() {
         assert_eq!(payload.lead.extra["meta"][0].as_f64(), Some(n), "{n:e}");
         assert_eq!(round_trip(&payload), payload, "{n:e}");
     }
+}
+
+/// serde_json reports column 0 when the last byte it read ends a line, or when it read
+/// nothing. The crate's columns are one-based: such errors point at that newline, or at the
+/// start of the body.
+#[test]
+fn columns_are_one_based_where_serde_json_says_column_0() {
+    let position = |body: &[u8]| {
+        let err = parse(body).unwrap_err();
+        (err.line(), err.column())
+    };
+    assert!(matches!(parse(b""), Err(Error::NotJson { .. })));
+    assert_eq!(position(b""), (Some(1), Some(1)));
+    assert_eq!(position(b"\n"), (Some(1), Some(1)));
+    assert_eq!(position(b"{\n"), (Some(1), Some(2)));
+    assert_eq!(parse(b"[]").unwrap_err().path(), Some(""));
+    assert_eq!(position(b"[]"), (Some(1), Some(1)));
+    // A raw newline inside a string: the newline ending line 2 (after `"lead": "ab`) is at fault.
+    assert!(matches!(
+        parse(b"{\n\"lead\": \"ab\ncd\"}"),
+        Err(Error::NotJson { .. })
+    ));
+    assert_eq!(position(b"{\n\"lead\": \"ab\ncd\"}"), (Some(2), Some(12)));
+    // A value of the wrong type right after a newline: the last byte read is that newline, as
+    // it is the space before the value when there is one.
+    assert_eq!(position(b"{\"activity\": []}"), (Some(1), Some(13)));
+    assert_eq!(position(b"{\"activity\":\n[]}"), (Some(1), Some(13)));
 }
