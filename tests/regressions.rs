@@ -1,6 +1,7 @@
 //! Inputs that once broke a property checked in `tests/properties.rs`, kept as plain tests.
 
-use clinchpad_webhook::{parse, Error, Payload};
+use chrono::NaiveTime;
+use clinchpad_webhook::{parse, ActivityKind, Error, Payload, TodoTime};
 use serde_json::json;
 
 fn base() -> serde_json::Value {
@@ -55,4 +56,31 @@ fn columns_are_one_based_where_serde_json_says_column_0() {
     // it is the space before the value when there is one.
     assert_eq!(position(b"{\"activity\": []}"), (Some(1), Some(13)));
     assert_eq!(position(b"{\"activity\":\n[]}"), (Some(1), Some(13)));
+}
+
+/// `TodoTime::from(NaiveTime)` wrote hours and minutes only: a time with seconds was written
+/// as another time, and a payload holding it no longer read back equal to itself.
+#[test]
+fn todo_times_built_from_a_time_read_back_as_that_time() {
+    let t = |h, m, s, ns| NaiveTime::from_hms_nano_opt(h, m, s, ns).unwrap();
+    for (time, text) in [
+        (t(14, 30, 0, 0), "14:30"),
+        (t(14, 30, 5, 0), "14:30:05"),
+        (t(14, 30, 5, 250_000_000), "14:30:05.250"),
+        (t(8, 17, 54, 613_451_000), "08:17:54.613451"),
+        (t(23, 59, 59, 1_500_000_000), "23:59:60.500"),
+    ] {
+        let todo = TodoTime::from(time);
+        assert_eq!(todo.as_str(), text);
+        assert_eq!(todo.value(), Some(&time));
+        assert_eq!(TodoTime::new(text), todo, "{text}");
+    }
+    let mut body = base();
+    body["activity"] = json!({"_id": "a", "created_at": "2014-01-10T09:37:58Z",
+        "type": "todo:time_changed", "todo_name": "Call", "todo_time": "09:00"});
+    let mut payload = parse(&serde_json::to_vec(&body).unwrap()).unwrap();
+    if let ActivityKind::TodoTimeChanged { todo_time, .. } = &mut payload.activity.kind {
+        *todo_time = TodoTime::from(t(9, 0, 30, 0));
+    }
+    assert_eq!(round_trip(&payload), payload);
 }
