@@ -19,7 +19,9 @@ use std::cell::RefCell;
 #[non_exhaustive]
 pub enum Error {
     /// The body is not one well-formed JSON value in UTF-8 (syntax error, truncation,
-    /// trailing bytes, invalid UTF-8).
+    /// trailing bytes, invalid UTF-8, a byte-order mark, a lone surrogate escape), or is JSON
+    /// beyond what `serde_json` reads: a number out of `f64`'s range (`1e400`) or nesting 128
+    /// levels deep. These are found while reading the text, so they carry no path.
     #[error("body is not JSON: {message} at line {line}, column {column}")]
     #[non_exhaustive]
     NotJson {
