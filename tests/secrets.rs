@@ -151,6 +151,36 @@ fn errors_about_the_body_show_no_key_either() {
     }
 }
 
+/// A key sent as a JSON number or boolean is refused (`InvalidPayload` at `handshake_key`)
+/// without quoting it: serde's usual "invalid type: integer `…`" would print a numeric key.
+#[test]
+fn a_key_of_the_wrong_type_is_refused_without_quoting_it() {
+    for (value, kind) in [
+        ("98765432109876", "a number"),
+        ("-987654321", "a number"),
+        ("9876.54321", "a number"),
+        ("9.87654321e300", "a number"),
+        ("18446744073709551615", "a number"),
+        ("true", "a boolean"),
+    ] {
+        let body = String::from_utf8(body(None)).unwrap();
+        let body = body.replacen('{', &format!(r#"{{"handshake_key": {value}, "#), 1);
+        let err = parse(body.as_bytes()).unwrap_err();
+        assert_eq!(err.path(), Some("handshake_key"), "{value}: {err}");
+        assert!(err.to_string().contains(kind), "{value}: {err}");
+        let digits = value.trim_start_matches('-').replace('.', "");
+        let digits = &digits[..digits.len().min(6)];
+        for text in [err.to_string(), format!("{err:?}"), format!("{err:#?}")] {
+            assert!(!text.contains(digits), "{value}: {text}");
+            assert!(!text.contains(value), "{value}: {text}");
+        }
+        let deserialized = serde_json::from_str::<Payload>(&body)
+            .unwrap_err()
+            .to_string();
+        assert!(!deserialized.contains(digits), "{value}: {deserialized}");
+    }
+}
+
 #[test]
 fn keys_and_payloads_print_redacted_and_have_no_display() {
     let key = HandshakeKey::new(EXPECTED).unwrap();
