@@ -15,8 +15,8 @@
 //!
 //! Case count: each `proptest!` property runs `CASES` = 512 cases, and
 //! `every_type_round_trips` runs `CASES_PER_TYPE` = 16 cases for each of the 33 documented
-//! types and for unknown types (544 payloads). The whole file takes about 10 s under
-//! `cargo test` (debug build) on a loaded 2-core machine.
+//! types and for unknown types (544 payloads). The whole file takes 3–10 s under `cargo test`
+//! (debug build) on a shared 2-core machine, depending on its load.
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, Utc};
 use clinchpad_webhook::{
