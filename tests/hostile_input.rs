@@ -391,8 +391,8 @@ const MEASURING_CHILD: &str = "CLINCHPAD_WEBHOOK_LINEAR_TIME_CHILD";
 ///
 /// Allocations over 32 MiB get fresh pages from the kernel, zeroed on first touch, on every
 /// parse, where the 50 KB parses reuse the heap. On the machine this was written on, that
-/// alone takes the 50 MB parse from about 1.6× to about 2.1× per byte (a plain copy of the
-/// body into a new `String` scales worse still). So the 2× bound is checked in a child
+/// alone takes the 50 MB parse from 1.5–1.7× to 2.0–2.4× per byte (a plain copy of the body
+/// into a new `String` scales worse still, 3–4.5×). So the 2× bound is checked in a child
 /// process, this test started again with glibc keeping freed memory for reuse
 /// (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`; elsewhere they do nothing): the
 /// parser's own scaling. This process prints the default allocator's figure and holds it to
