@@ -19,7 +19,9 @@ use std::cell::RefCell;
 #[non_exhaustive]
 pub enum Error {
     /// The body is not one well-formed JSON value in UTF-8 (syntax error, truncation,
-    /// trailing bytes, invalid UTF-8).
+    /// trailing bytes, invalid UTF-8, a byte-order mark, a lone surrogate escape), or is JSON
+    /// beyond what `serde_json` reads: a number out of `f64`'s range (`1e400`) or nesting 128
+    /// levels deep. These are found while reading the text, so they carry no path.
     #[error("body is not JSON: {message} at line {line}, column {column}")]
     #[non_exhaustive]
     NotJson {
@@ -129,9 +131,10 @@ impl Error {
         }
     }
 
-    /// Turns a `serde_json` error into ours. `relocated` is the offset of the offending value
-    /// when the error was found after the value was read (a field checked once the activity's
-    /// type was known), in which case `serde_json`'s position is the end of the object.
+    /// Turns a `serde_json` error into ours. `relocated` is the line and column of the
+    /// offending value when the error was found after the value was read (a field checked once
+    /// the activity's type was known), in which case `serde_json`'s position is the end of the
+    /// object; or of the newline `serde_json` reports as column 0 of the next line.
     pub(crate) fn from_json(
         err: serde_json::Error,
         failure: Option<Failure>,

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use serde::de;
 use subtle::{Choice, ConstantTimeEq};
 
 use crate::Error;
@@ -102,7 +103,67 @@ impl serde::Serialize for HandshakeKey {
 
 impl<'de> serde::Deserialize<'de> for HandshakeKey {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(HandshakeKey::received)
+        // `deserialize_any`, so that a number reaches the visitor: for `deserialize_string`
+        // serde_json writes the error itself, quoting the number.
+        deserializer.deserialize_any(KeyVisitor)
+    }
+}
+
+/// Reads a key from a string, and refuses anything else without quoting it: serde's usual
+/// message for a number, "invalid type: integer `123`", would print a numeric key.
+struct KeyVisitor;
+
+impl KeyVisitor {
+    fn refuse<E: de::Error>(self, what: &'static str) -> Result<HandshakeKey, E> {
+        Err(E::invalid_type(de::Unexpected::Other(what), &self))
+    }
+}
+
+impl de::Visitor<'_> for KeyVisitor {
+    type Value = HandshakeKey;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<HandshakeKey, E> {
+        Ok(HandshakeKey::received(key.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, key: String) -> Result<HandshakeKey, E> {
+        Ok(HandshakeKey::received(key))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<HandshakeKey, E> {
+        self.refuse("a boolean")
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<HandshakeKey, E> {
+        self.refuse("a number")
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<HandshakeKey, E> {
+        self.refuse("a number")
+    }
+
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<HandshakeKey, E> {
+        self.refuse("a number")
+    }
+
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<HandshakeKey, E> {
+        self.refuse("a number")
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<HandshakeKey, E> {
+        self.refuse("a number")
+    }
+
+    fn visit_char<E: de::Error>(self, _: char) -> Result<HandshakeKey, E> {
+        self.refuse("a character")
+    }
+
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<HandshakeKey, E> {
+        self.refuse("bytes")
     }
 }
 

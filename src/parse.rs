@@ -51,6 +51,7 @@ pub fn parse(body: &[u8]) -> Result<Payload, Error> {
         // A syntax error keeps serde_json's position: the value around it is not whole.
         .filter(|failure| failure.at_value && err.is_data())
         .and_then(|failure| locate(text, failure))
+        .or_else(|| ended_line(body, &err))
         .map(|offset| line_column(body, offset));
     Err(Error::from_json(err, failure, relocated))
 }
@@ -76,6 +77,24 @@ pub fn parse_verified(body: &[u8], expected_key: &str) -> Result<Payload, Error>
     let payload = parse(body)?;
     verify(&payload, expected_key)?;
     Ok(payload)
+}
+
+/// serde_json's column is that of the last byte it read, and 0 when that byte is a newline
+/// (or when it read nothing): then the offset of that newline (or of the body's start), so
+/// that the reported column stays one-based. `None` when serde_json's column is usable.
+fn ended_line(body: &[u8], err: &serde_json::Error) -> Option<usize> {
+    if err.column() != 0 {
+        return None;
+    }
+    match err.line() {
+        0 | 1 => Some(0),
+        line => body
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .nth(line - 2)
+            .map(|(offset, _)| offset),
+    }
 }
 
 /// Byte offset of the value that failed, found by walking the body again. Only on the error

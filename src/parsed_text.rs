@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{NaiveDate, NaiveTime};
+use chrono::{NaiveDate, NaiveTime, Timelike};
 
 /// Text from the wire, with the value parsed from it when the format is recognised.
 ///
@@ -139,10 +139,17 @@ impl From<NaiveDate> for TodoDate {
     }
 }
 
+/// Written `14:30`, or `14:30:05`, `14:30:05.250` when the time has seconds: a recognised
+/// format that reads back as the same time.
 impl From<NaiveTime> for TodoTime {
     fn from(time: NaiveTime) -> Self {
+        let format = if time.second() == 0 && time.nanosecond() == 0 {
+            "%H:%M"
+        } else {
+            "%H:%M:%S%.f"
+        };
         ParsedText {
-            text: time.format("%H:%M").to_string(),
+            text: time.format(format).to_string(),
             value: Some(time),
         }
     }

@@ -1,51 +1,16 @@
 //! The `inspect` example as a user runs it: summaries, streams, errors with a caret, key
 //! checks that never print a key, and its exit statuses.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-
-/// The example binary `cargo test` builds next to the test binaries.
-fn inspector() -> Command {
-    let deps = std::env::current_exe().unwrap();
-    let profile_dir = deps.parent().and_then(Path::parent).unwrap();
-    let binary: PathBuf = profile_dir
-        .join("examples")
-        .join(format!("inspect{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: run through `cargo test`, which builds the examples",
-        binary.display()
-    );
-    let mut command = Command::new(binary);
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("CLINCHPAD_HANDSHAKE_KEY");
-    command
-}
+mod common;
+use common::{inspect, text};
+use std::process::Output;
 
 fn run(args: &[&str]) -> Output {
-    inspector().args(args).output().unwrap()
+    inspect(args, None, b"")
 }
 
 fn run_with_stdin(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = inspector()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
+    inspect(args, None, stdin)
 }
 
 #[test]
@@ -102,11 +67,11 @@ fn a_wrong_key_is_rejected_without_printing_either_key() {
     assert!(!shown.contains("not-the-key-7f3a"), "{shown}");
     assert!(!shown.contains("gfhkd1asfsa"), "{shown}");
 
-    let output = inspector()
-        .env("CLINCHPAD_HANDSHAKE_KEY", "from-the-env-91c2")
-        .arg("fixtures/note_created.json")
-        .output()
-        .unwrap();
+    let output = inspect(
+        &["fixtures/note_created.json"],
+        Some("from-the-env-91c2"),
+        b"",
+    );
     let shown = text(&output);
     assert_eq!(output.status.code(), Some(1), "{shown}");
     assert!(!shown.contains("from-the-env-91c2"), "{shown}");

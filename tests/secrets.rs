@@ -1,0 +1,248 @@
+//! No handshake key ever shows in text: not in an error of any kind, not in the `Debug` of a
+//! key or a payload, not in what the inspector example prints when a key is rejected.
+
+use std::fmt::{Debug, Display};
+use std::path::Path;
+
+mod common;
+use common::{inspect, text};
+
+use clinchpad_webhook::{parse, parse_verified, verify, verify_key, Error, HandshakeKey, Payload};
+use serde_json::json;
+
+/// The key expected by the receiver.
+const EXPECTED: &str = "s3cr3t-KEY-9f8e";
+/// A different key, as sent by someone else.
+const RECEIVED: &str = "r3c31v3d-KEY-7a6b";
+/// The key in every fixture.
+const FIXTURE_KEY: &str = "gfhkd1asfsa";
+
+/// Pieces of the keys that must not show either: a key cut short is still a leak.
+const PIECES: [&str; 7] = [
+    EXPECTED,
+    RECEIVED,
+    FIXTURE_KEY,
+    "s3cr3t",
+    "r3c31v3d",
+    "9f8e",
+    "7a6b",
+];
+
+fn assert_no_key(what: &str, text: &str) {
+    for piece in PIECES {
+        assert!(!text.contains(piece), "{what} shows {piece:?}: {text}");
+    }
+}
+
+/// `{}` (when there is one), `{:?}` and `{:#?}` of `value`, none showing a key.
+fn assert_formats_hide_keys<T: Debug + ?Sized>(what: &str, value: &T, display: Option<String>) {
+    let mut texts = vec![format!("{value:?}"), format!("{value:#?}")];
+    texts.extend(display);
+    for text in texts {
+        assert_no_key(what, &text);
+    }
+}
+
+/// Whether `T` implements `Display`, decided at compile time: the inherent method of
+/// `Probe<T: Display>` wins over the trait method every `Probe` has.
+struct Probe<T>(std::marker::PhantomData<T>);
+
+trait NotDisplay {
+    fn is_display(&self) -> bool {
+        false
+    }
+}
+
+impl<T> NotDisplay for Probe<T> {}
+
+impl<T: Display> Probe<T> {
+    fn is_display(&self) -> bool {
+        true
+    }
+}
+
+fn body(key: Option<&str>) -> Vec<u8> {
+    let mut body = json!({
+        "activity": {"_id": "a1", "created_at": "2014-01-10T09:37:58Z", "type": "lead:won"},
+        "lead": {"_id": "l1", "name": "Acme"}
+    });
+    if let Some(key) = key {
+        body["handshake_key"] = json!(key);
+    }
+    serde_json::to_vec(&body).unwrap()
+}
+
+/// Every error a key check can give, with the call that gave it.
+fn key_errors() -> Vec<(&'static str, Error)> {
+    let with_key = parse(&body(Some(RECEIVED))).unwrap();
+    let without_key = parse(&body(None)).unwrap();
+    let errors = vec![
+        ("verify_key, wrong", verify_key(Some(RECEIVED), EXPECTED)),
+        (
+            "verify_key, wrong length",
+            verify_key(Some("s3cr3t"), EXPECTED),
+        ),
+        ("verify_key, missing", verify_key(None, EXPECTED)),
+        ("verify_key, empty expected", verify_key(Some(RECEIVED), "")),
+        ("verify, wrong", verify(&with_key, EXPECTED)),
+        ("verify, missing", verify(&without_key, EXPECTED)),
+        ("verify, empty expected", verify(&with_key, "")),
+        (
+            "parse_verified, wrong",
+            parse_verified(&body(Some(RECEIVED)), EXPECTED).map(drop),
+        ),
+        (
+            "parse_verified, missing",
+            parse_verified(&body(None), EXPECTED).map(drop),
+        ),
+        (
+            "parse_verified, empty expected",
+            parse_verified(&body(Some(RECEIVED)), "").map(drop),
+        ),
+        ("HandshakeKey::new, empty", HandshakeKey::new("").map(drop)),
+    ];
+    errors
+        .into_iter()
+        .map(|(what, result)| (what, result.unwrap_err()))
+        .collect()
+}
+
+#[test]
+fn key_check_errors_show_neither_key() {
+    let errors = key_errors();
+    for (what, err) in &errors {
+        assert!(err.is_key_error(), "{what}: {err:?}");
+        assert_formats_hide_keys(what, err, Some(err.to_string()));
+        let source = std::error::Error::source(err).map(ToString::to_string);
+        assert_eq!(source, None, "{what}");
+    }
+    // Each variant a key check can give is among them.
+    for variant in [Error::WrongKey, Error::MissingKey, Error::EmptyExpectedKey] {
+        assert!(errors.iter().any(|(_, err)| *err == variant), "{variant:?}");
+    }
+}
+
+#[test]
+fn errors_about_the_body_show_no_key_either() {
+    // Whatever is wrong with a body holding a key, the error does not quote it.
+    let mut bodies = vec![
+        // Repeated key, the forged one second or first.
+        format!(r#"{{"handshake_key": "{RECEIVED}", "handshake_key": "{EXPECTED}"}}"#),
+        format!(r#"{{"handshake_key": "{EXPECTED}", "handshake_key": "{RECEIVED}"}}"#),
+        // A key of the wrong JSON type, holding the key.
+        format!(r#"{{"handshake_key": ["{EXPECTED}"]}}"#),
+        format!(r#"{{"handshake_key": {{"key": "{EXPECTED}"}}}}"#),
+        // A valid key, then a broken body.
+        format!(r#"{{"handshake_key": "{EXPECTED}", "lead": 1}}"#),
+        format!(r#"{{"handshake_key": "{EXPECTED}"}} trailing"#),
+        format!(r#"{{"handshake_key": "{EXPECTED}"#),
+        format!(r#"{{"handshake_key": "{EXPECTED}\u0000"#),
+    ];
+    let valid = String::from_utf8(body(Some(EXPECTED))).unwrap();
+    bodies.push(valid.replace(r#""type":"lead:won""#, r#""type":"lead:won","type":"x""#));
+    bodies.push(valid.replace(r#""_id":"l1""#, r#""_id":7"#));
+    for body in &bodies {
+        let parsed = parse(body.as_bytes()).unwrap_err();
+        let verified = parse_verified(body.as_bytes(), EXPECTED).unwrap_err();
+        assert_eq!(verified, parsed);
+        assert!(!parsed.is_key_error(), "{body}: {parsed:?}");
+        assert_formats_hide_keys(body, &parsed, Some(parsed.to_string()));
+        // serde_json's own error, for callers of the `Deserialize` impl.
+        let deserialized = serde_json::from_str::<Payload>(body).unwrap_err();
+        assert_formats_hide_keys(body, &deserialized, Some(deserialized.to_string()));
+    }
+}
+
+/// A key sent as a JSON number or boolean is refused (`InvalidPayload` at `handshake_key`)
+/// without quoting it: serde's usual "invalid type: integer `…`" would print a numeric key.
+#[test]
+fn a_key_of_the_wrong_type_is_refused_without_quoting_it() {
+    for (value, kind) in [
+        ("98765432109876", "a number"),
+        ("-987654321", "a number"),
+        ("9876.54321", "a number"),
+        ("9.87654321e300", "a number"),
+        ("18446744073709551615", "a number"),
+        ("true", "a boolean"),
+    ] {
+        let body = String::from_utf8(body(None)).unwrap();
+        let body = body.replacen('{', &format!(r#"{{"handshake_key": {value}, "#), 1);
+        let err = parse(body.as_bytes()).unwrap_err();
+        assert_eq!(err.path(), Some("handshake_key"), "{value}: {err}");
+        assert!(err.to_string().contains(kind), "{value}: {err}");
+        let digits = value.trim_start_matches('-').replace('.', "");
+        let digits = &digits[..digits.len().min(6)];
+        for text in [err.to_string(), format!("{err:?}"), format!("{err:#?}")] {
+            assert!(!text.contains(digits), "{value}: {text}");
+            assert!(!text.contains(value), "{value}: {text}");
+        }
+        let deserialized = serde_json::from_str::<Payload>(&body)
+            .unwrap_err()
+            .to_string();
+        assert!(!deserialized.contains(digits), "{value}: {deserialized}");
+    }
+}
+
+#[test]
+fn keys_and_payloads_print_redacted_and_have_no_display() {
+    let key = HandshakeKey::new(EXPECTED).unwrap();
+    assert_eq!(format!("{key:?}"), "HandshakeKey(<redacted>)");
+    assert_formats_hide_keys("HandshakeKey", &key, None);
+    assert_formats_hide_keys("Some(HandshakeKey)", &Some(key.clone()), None);
+    assert!(!Probe::<HandshakeKey>(Default::default()).is_display());
+
+    let payload = parse(&body(Some(EXPECTED))).unwrap();
+    assert_eq!(
+        payload.handshake_key.as_ref().unwrap().expose_secret(),
+        EXPECTED
+    );
+    assert!(format!("{payload:?}").contains("HandshakeKey(<redacted>)"));
+    assert_formats_hide_keys("Payload", &payload, None);
+    assert_formats_hide_keys("Payload, cloned", &payload.clone(), None);
+    assert!(!Probe::<Payload>(Default::default()).is_display());
+
+    // A key built by hand prints the same.
+    let mut built = payload.clone();
+    built.handshake_key = Some(HandshakeKey::new(RECEIVED).unwrap());
+    assert_formats_hide_keys("Payload with a new key", &built, None);
+
+    // The probe itself tells a `Display` type from the others.
+    assert!(Probe::<Error>(Default::default()).is_display());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The inspector example.
+
+#[test]
+fn the_inspector_rejects_a_wrong_key_without_printing_either_key() {
+    let fixture = "fixtures/note_created.json";
+    let body = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture)).unwrap();
+    assert!(String::from_utf8_lossy(&body).contains(FIXTURE_KEY));
+    for (how, output) in [
+        ("--key", inspect(&["--key", EXPECTED, fixture], None, b"")),
+        ("environment", inspect(&[fixture], Some(EXPECTED), b"")),
+        ("stdin", inspect(&["--key", EXPECTED, "-"], None, &body)),
+    ] {
+        let all = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{how}: {all}");
+        assert!(all.contains("REJECTED"), "{how}: {all}");
+        assert!(
+            all.contains("note:created"),
+            "{how}: the summary is printed\n{all}"
+        );
+        assert_no_key(how, &all);
+    }
+}
+
+#[test]
+fn the_inspector_accepts_the_right_key_without_printing_it() {
+    let output = inspect(
+        &["--key", FIXTURE_KEY, "fixtures/note_created.json"],
+        None,
+        b"",
+    );
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{all}");
+    assert!(all.contains("key:      verified"), "{all}");
+    assert_no_key("accepted", &all);
+}
