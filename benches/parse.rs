@@ -103,6 +103,43 @@ fn run_ignored(body: &[u8]) {
     black_box(serde_json::from_slice::<IgnoredAny>(body).unwrap());
 }
 
+/// The least a typed parse of the documentation example can do: a plain derive of its
+/// shape, every field a `String`, nothing kept, nothing checked (no duplicate keys, no
+/// timestamps, no paths in errors). A reference for the ratios, not a contender.
+// The fields are only ever written, by the deserializer.
+#[allow(dead_code)]
+fn run_bare_derive(body: &[u8]) {
+    #[derive(serde::Deserialize)]
+    struct Named {
+        _id: String,
+        name: String,
+        photo_url: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Activity {
+        _id: String,
+        created_at: String,
+        note_content: String,
+        r#type: String,
+        user: Option<Named>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Lead {
+        _id: String,
+        name: String,
+        stage: Option<Named>,
+        pipe: Option<Named>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Payload {
+        activity: Activity,
+        lead: Lead,
+        handshake_key: Option<String>,
+    }
+    let text = std::str::from_utf8(body).unwrap();
+    black_box(serde_json::from_str::<Payload>(text).unwrap());
+}
+
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -141,6 +178,12 @@ fn print_ratios() {
         println!("| {label} | {:.2}x | {:.2}x |", ratios[0], ratios[1]);
     }
     println!("| target | ≤ 0.50x | ≤ 2.50x |");
+    let doc = [fixture("doc_example")];
+    let floor = paired(&doc, &[run_bare_derive, run_value, run_ignored]);
+    println!(
+        "| reference: bare derive of the documentation example's shape | {:.2}x | {:.2}x |",
+        floor[0], floor[1]
+    );
 
     let (small, large) = (note_payload(10 * 1024), note_payload(1024 * 1024));
     // Per-byte time of the 1 MB body over that of the 10 KB one: time(large) / time(small)
