@@ -249,9 +249,17 @@ fn summary(payload: &Payload) -> String {
     if let Some(user) = &activity.user {
         line("user", &format!("{} ({})", user.name, user.id));
     }
-    // The kind serializes as {"type": ..., fields...}: print the fields after the type.
-    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&activity.kind) {
-        for (name, value) in fields.iter().filter(|(name, _)| *name != "type") {
+    // The kind serializes as {"type": ..., fields...}: print its fields in the documentation's
+    // order (as received for an unknown type).
+    if let Ok(serde_json::Value::Object(mut fields)) = serde_json::to_value(&activity.kind) {
+        fields.remove("type");
+        let documented = activity.kind.activity_type().map(|t| t.field_names());
+        for name in documented.unwrap_or_default() {
+            if let Some(value) = fields.remove(*name) {
+                let _ = writeln!(out, "  {name}: {value}");
+            }
+        }
+        for (name, value) in fields {
             let _ = writeln!(out, "  {name}: {value}");
         }
     }
