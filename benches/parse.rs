@@ -2,8 +2,9 @@
 //! `serde_json::Value` (the generic parse a user would write first) and
 //! `serde::de::IgnoredAny` (syntax check only: the floor for anything built on serde_json).
 //!
-//! `cargo bench --bench parse` runs the criterion groups, then measures the ratios the crate's
-//! targets are stated in, in pairs (see `paired`), and prints them as a table.
+//! `cargo bench --manifest-path benches/Cargo.toml` (from the repository's root) runs the
+//! criterion groups, then measures the ratios the crate's targets are stated in, in pairs (see
+//! `paired`), and prints them as a table.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -13,7 +14,7 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use serde::de::IgnoredAny;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let path = format!("{}/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/../fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&path).unwrap_or_else(|err| panic!("{path}: {err}"))
 }
 
