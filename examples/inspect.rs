@@ -201,7 +201,19 @@ fn explain(name: &str, document: &Document<'_>, err: &Error) -> String {
         return format!("{name}: error: {err}\n");
     };
     let file_line = document.first_line + line;
-    let mut out = format!("{name}:{file_line}:{column}: error: {err}\n");
+    // The position is the prefix's, counted in the file: the error's own counts from the
+    // start of the payload, which differ in a stream of one payload per line.
+    let what = match err {
+        Error::InvalidPayload { path, message, .. } if path.is_empty() => {
+            format!("invalid payload: {message}")
+        }
+        Error::InvalidPayload { path, message, .. } => {
+            format!("invalid payload at `{path}`: {message}")
+        }
+        Error::NotJson { message, .. } => format!("body is not JSON: {message}"),
+        other => other.to_string(),
+    };
+    let mut out = format!("{name}:{file_line}:{column}: error: {what}\n");
     let Some(text) = document.bytes.split(|&b| b == b'\n').nth(line - 1) else {
         return out;
     };

@@ -95,7 +95,12 @@ fn a_stream_of_one_payload_per_line_is_read_line_by_line() {
     assert_eq!(output.status.code(), Some(1), "{shown}");
     assert!(shown.contains("== <stdin>:1"), "{shown}");
     assert!(shown.contains("== <stdin>:3"), "{shown}");
-    assert!(shown.contains("<stdin>:4:14: error"), "{shown}");
+    assert!(
+        shown.contains("<stdin>:4:14: error: invalid payload at `activity`: invalid type"),
+        "{shown}"
+    );
+    // The position is the stream's (line 4), not the payload's own (its line 1).
+    assert!(!shown.contains("line 1, column 14"), "{shown}");
     assert!(shown.contains("3 payload(s): 2 good, 1 bad"), "{shown}");
 }
 
