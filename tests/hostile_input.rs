@@ -391,12 +391,16 @@ const MEASURING_CHILD: &str = "CLINCHPAD_WEBHOOK_LINEAR_TIME_CHILD";
 ///
 /// Allocations over 32 MiB get fresh pages from the kernel, zeroed on first touch, on every
 /// parse, where the 50 KB parses reuse the heap. On the machine this was written on, that
-/// alone takes the 50 MB parse from 1.5–1.7× to 2.0–2.4× per byte (a plain copy of the body
-/// into a new `String` scales worse still, 3–4.5×). So the 2× bound is checked in a child
-/// process, this test started again with glibc keeping freed memory for reuse
-/// (`MALLOC_MMAP_THRESHOLD_`, `MALLOC_TRIM_THRESHOLD_`; elsewhere they do nothing): the
-/// parser's own scaling. This process prints the default allocator's figure and holds it to
-/// 5×, far below what a parse superlinear in the note's length would cost (about 1000×).
+/// alone takes the 50 MB parse to 2.0–2.7× per byte (a plain copy of the body into a new
+/// `String` scales worse still, 3–4.5×). So the 2× bound is checked in a child process, this
+/// test started again with glibc keeping freed memory for reuse: the parser's own scaling.
+/// `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` keep large blocks in the heap, and
+/// `MALLOC_ARENA_MAX=1` makes that the heap of the test's thread too: a thread's own arena
+/// holds at most 64 MiB and hands a freed 50 MB block back to the kernel whatever the
+/// thresholds say (without it the ratio measured 1.9–2.0×, with it 1.3×). Elsewhere than
+/// glibc these variables do nothing. This process prints the default allocator's figure and
+/// holds it to 5×, far below what a parse superlinear in the note's length would cost (about
+/// 1000×).
 #[test]
 #[ignore = "parses 50 MB many times: slow in a debug build; CI runs it with --release --ignored"]
 fn a_50_mb_note_parses_in_linear_time() {
@@ -426,6 +430,7 @@ fn a_50_mb_note_parses_in_linear_time() {
         .env(MEASURING_CHILD, "1")
         .env("MALLOC_MMAP_THRESHOLD_", "4294967296")
         .env("MALLOC_TRIM_THRESHOLD_", "4294967296")
+        .env("MALLOC_ARENA_MAX", "1")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&child.stderr);
