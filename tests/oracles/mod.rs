@@ -1,8 +1,9 @@
 //! What must hold for any input whatever: the checks of the fuzz targets (`fuzz/`), shared with
-//! `tests/fuzz_regressions.rs`, which runs them on every input a fuzz target once failed on.
-//! Each check panics, with the reason, when its property does not hold.
+//! `tests/fuzz_regressions.rs`, which runs them on every input a fuzz target once failed on,
+//! and with `tests/properties.rs`. Each check panics, with the reason, when its property does
+//! not hold.
 
-use clinchpad_webhook::{parse, parse_verified, Error};
+use clinchpad_webhook::{parse, parse_verified, Error, Payload};
 
 /// `parse` returns, and every error says where: a one-based line and column inside the body
 /// (or just past its last byte), a path exactly for `InvalidPayload`, never a key error.
@@ -75,12 +76,27 @@ pub fn check_parse_verified(data: &[u8]) {
 /// Whatever parses serializes to a body that parses back equal, and serializing that again
 /// gives the same bytes.
 pub fn check_round_trip(body: &[u8]) {
-    let Ok(payload) = parse(body) else { return };
-    let wire = serde_json::to_vec(&payload).expect("a parsed payload serializes");
+    if let Ok(payload) = parse(body) {
+        check_payload_round_trip(&payload);
+    }
+}
+
+/// The payload serializes to a body that parses back equal to it, and serializing that again
+/// gives the same bytes.
+pub fn check_payload_round_trip(payload: &Payload) {
+    let wire = serde_json::to_vec(payload).expect("a payload serializes");
     let again = match parse(&wire) {
         Ok(again) => again,
-        Err(err) => panic!("{err}\n{}", String::from_utf8_lossy(&wire)),
+        Err(err) => panic!(
+            "the serialized payload does not parse: {err}\n{}",
+            String::from_utf8_lossy(&wire)
+        ),
     };
-    assert_eq!(again, payload);
-    assert_eq!(serde_json::to_vec(&again).unwrap(), wire);
+    assert_eq!(&again, payload, "parse(serialize(p)) != p");
+    let wire_again = serde_json::to_vec(&again).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&wire_again),
+        String::from_utf8_lossy(&wire),
+        "serialize(parse(serialize(p))) != serialize(p)"
+    );
 }
