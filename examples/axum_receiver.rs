@@ -5,8 +5,11 @@
 //! curl -i --data-binary @fixtures/lead_moved.json http://127.0.0.1:3000/hooks/clinchpad
 //! ```
 //!
-//! - `CLINCHPAD_HANDSHAKE_KEY`: the handshake key set in ClinchPad. Optional: without it every
-//!   valid payload is accepted, and a warning says so at start-up. Set but empty is an error.
+//! - `CLINCHPAD_HANDSHAKE_KEY`: the handshake key set in ClinchPad. Required: unset, empty or
+//!   misspelled, the receiver refuses to start and says which variable to set.
+//! - `--unverified`: run without a key, accepting every valid payload from anyone who knows
+//!   the URL; only for a webhook with no handshake key set in ClinchPad. A warning says so at
+//!   start-up. It cannot be combined with `CLINCHPAD_HANDSHAKE_KEY`.
 //! - `BIND`: the address to listen on, `127.0.0.1:3000` by default.
 //!
 //! The handler answers `204 No Content` as soon as the payload is logged: do slow work (a
@@ -21,9 +24,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use clinchpad_webhook::axum::{ClinchPadWebhook, WebhookConfig, WebhookRejection};
-use clinchpad_webhook::{ActivityKind, HandshakeKey, Payload};
+use clinchpad_webhook::{ActivityKind, Payload};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
+
+/// The environment variable holding the handshake key.
+const KEY_VARIABLE: &str = "CLINCHPAD_HANDSHAKE_KEY";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn Error>> {
@@ -32,14 +38,21 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .with_ansi(std::io::stdout().is_terminal())
         .init();
 
-    // Read the key once, at start-up: `HandshakeKey::new` refuses an empty one here.
-    let config = match std::env::var("CLINCHPAD_HANDSHAKE_KEY") {
-        Ok(key) => WebhookConfig::new(
-            HandshakeKey::new(key).map_err(|err| format!("CLINCHPAD_HANDSHAKE_KEY: {err}"))?,
-        ),
-        Err(_) => {
-            warn!("CLINCHPAD_HANDSHAKE_KEY is not set: accepting every payload without checking its handshake key");
+    // Read the key once, at start-up, failing closed; no key only when asked for by name.
+    let config = match std::env::args().nth(1).as_deref() {
+        None => WebhookConfig::from_env(KEY_VARIABLE)
+            .map_err(|err| format!("{err} (or pass --unverified to accept unsigned posts)"))?,
+        Some("--unverified") if std::env::var_os(KEY_VARIABLE).is_some() => {
+            return Err(
+                format!("--unverified and {KEY_VARIABLE} contradict each other: pick one").into(),
+            )
+        }
+        Some("--unverified") => {
+            warn!("--unverified: accepting every valid payload without checking a handshake key");
             WebhookConfig::unverified()
+        }
+        Some(other) => {
+            return Err(format!("unknown argument {other:?}: the only one is --unverified").into())
         }
     };
     let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".to_owned());

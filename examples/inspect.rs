@@ -13,9 +13,12 @@
 //! them: an input whose first line is a whole JSON object is read as a stream. A bad payload
 //! is shown with its path and a caret under the offending column.
 //!
-//! The expected key comes from `--key` or the `CLINCHPAD_HANDSHAKE_KEY` environment variable
-//! and is never printed. Exit status: 0 when every payload parsed (and verified, with a key),
-//! 1 when some payload did not, 2 for a usage error or an unreadable input.
+//! The expected key comes from `--key` or the `CLINCHPAD_HANDSHAKE_KEY` environment variable.
+//! No key is ever printed: not the expected one, and not the one a payload carries (`--json`
+//! prints the payload without it). Text from the payload is printed with its control
+//! characters escaped, so a body cannot write to the terminal. Exit status: 0 when every
+//! payload parsed (and verified, with a key), 1 when some payload did not, 2 for a usage error
+//! or an unreadable input.
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -167,15 +170,6 @@ impl Report {
                 return;
             }
         };
-        if options.json {
-            match serde_json::to_string_pretty(&payload) {
-                Ok(json) => println!("{json}"),
-                Err(err) => println!("{header}: cannot write JSON: {err}"),
-            }
-        } else {
-            println!("== {header}");
-            print!("{}", summary(&payload));
-        }
         let verdict = match &options.key {
             None => "not checked (pass --key or set CLINCHPAD_HANDSHAKE_KEY)".to_owned(),
             Some(key) => match verify(&payload, key) {
@@ -186,6 +180,17 @@ impl Report {
                 }
             },
         };
+        // Checked; from here on the payload is shown, so its key goes.
+        let payload = payload.without_handshake_key();
+        if options.json {
+            match serde_json::to_string_pretty(&payload) {
+                Ok(json) => println!("{json}"),
+                Err(err) => println!("{header}: cannot write JSON: {err}"),
+            }
+        } else {
+            println!("== {header}");
+            print!("{}", summary(&payload));
+        }
         // With --json, stdout carries only JSON; the verdict goes to stderr.
         if options.json {
             eprintln!("{header}: key {verdict}");
@@ -219,28 +224,68 @@ fn explain(name: &str, document: &Document<'_>, err: &Error) -> String {
     };
     let text = String::from_utf8_lossy(text);
     let text = text.trim_end_matches('\r');
-    // The column counts bytes; the caret is placed by characters, with tabs kept as tabs.
-    let before = text
-        .as_bytes()
-        .get(..column.saturating_sub(1))
-        .unwrap_or(text.as_bytes());
-    let pad: String = String::from_utf8_lossy(before)
-        .chars()
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
+    let (shown, pad) = window(text, column);
     let gutter = file_line.to_string();
-    let _ = writeln!(out, " {gutter} | {}", clip(text));
-    let _ = writeln!(out, " {} | {}^", " ".repeat(gutter.len()), clip(&pad));
+    let _ = writeln!(out, " {gutter} | {shown}");
+    let _ = writeln!(out, " {} | {pad}^", " ".repeat(gutter.len()));
     out
 }
 
-/// Long lines (one-line payloads) are cut so the caret stays on screen.
-fn clip(text: &str) -> &str {
-    const MAX: usize = 400;
-    match text.char_indices().nth(MAX) {
-        Some((cut, _)) => &text[..cut],
-        None => text,
+/// Characters of a line shown around the error's column: a one-line payload (what ClinchPad
+/// sends, and what a capture of one payload per line holds) can be kilobytes long.
+const WINDOW: usize = 100;
+
+/// The part of `line` to show, at most [`WINDOW`] characters around the byte `column`
+/// (one-based), with `…` where it is cut and control characters escaped; and the padding that
+/// puts a caret under the column (tabs kept as tabs, so that it lines up).
+fn window(line: &str, column: usize) -> (String, String) {
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let caret = chars
+        .iter()
+        .position(|&(at, _)| at + 1 >= column)
+        .unwrap_or(chars.len());
+    let end = (caret.saturating_sub(WINDOW / 2) + WINDOW).min(chars.len());
+    let start = end.saturating_sub(WINDOW).min(caret);
+    let (mut shown, mut pad) = (String::new(), String::new());
+    if start > 0 {
+        shown.push('…');
+        pad.push(' ');
     }
+    for (i, &(_, c)) in chars[start..end].iter().enumerate() {
+        let unit = escaped(c);
+        if start + i < caret {
+            if c == '\t' {
+                pad.push('\t');
+            } else {
+                pad.extend(std::iter::repeat(' ').take(unit.chars().count()));
+            }
+        }
+        shown.push_str(&unit);
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, pad)
+}
+
+/// `c` as printed: itself, or escaped (`\u{1b}`) when it would move the cursor, end the line
+/// or reorder it. Tabs stay.
+fn escaped(c: char) -> String {
+    let unsafe_char = (c.is_control() && c != '\t')
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        );
+    if unsafe_char {
+        format!("\\u{{{:x}}}", u32::from(c))
+    } else {
+        c.to_string()
+    }
+}
+
+/// Text from the payload, as printed: see [`escaped`].
+fn shown(text: &str) -> String {
+    text.chars().map(escaped).collect()
 }
 
 fn summary(payload: &Payload) -> String {
@@ -250,16 +295,22 @@ fn summary(payload: &Payload) -> String {
         let _ = writeln!(out, "{:<9} {value}", format!("{label}:"));
     };
     line("time", &activity.created_at.to_rfc3339());
-    line("type", &activity.kind.type_name());
-    line("lead", &format!("{} ({})", lead.name, lead.id));
+    line("type", &shown(activity.kind.type_name()));
+    line(
+        "lead",
+        &format!("{} ({})", shown(&lead.name), shown(lead.id.as_str())),
+    );
     if let Some(stage) = &lead.stage {
-        line("stage", &stage.name);
+        line("stage", &shown(&stage.name));
     }
     if let Some(pipe) = &lead.pipe {
-        line("pipe", &pipe.name);
+        line("pipe", &shown(&pipe.name));
     }
     if let Some(user) = &activity.user {
-        line("user", &format!("{} ({})", user.name, user.id));
+        line(
+            "user",
+            &format!("{} ({})", shown(&user.name), shown(user.id.as_str())),
+        );
     }
     // The kind serializes as {"type": ..., fields...}: print its fields in the documentation's
     // order (as received for an unknown type).
@@ -268,11 +319,11 @@ fn summary(payload: &Payload) -> String {
         let documented = activity.kind.activity_type().map(|t| t.field_names());
         for name in documented.unwrap_or_default() {
             if let Some(value) = fields.remove(*name) {
-                let _ = writeln!(out, "  {name}: {value}");
+                let _ = writeln!(out, "  {name}: {}", shown(&value.to_string()));
             }
         }
         for (name, value) in fields {
-            let _ = writeln!(out, "  {name}: {value}");
+            let _ = writeln!(out, "  {}: {}", shown(&name), shown(&value.to_string()));
         }
     }
     if let ActivityKind::Unknown { .. } = activity.kind {
@@ -285,6 +336,7 @@ fn summary(payload: &Payload) -> String {
     ];
     for (prefix, extra) in unknown {
         for (name, value) in extra {
+            let (name, value) = (shown(name), shown(&value.to_string()));
             let _ = writeln!(out, "  unknown field {prefix}{name}: {value}");
         }
     }

@@ -4,14 +4,15 @@
 //! # Set-up
 //!
 //! The extractor takes its settings, a [`WebhookConfig`], from the router's state. Build the
-//! config once at start-up — [`HandshakeKey::new`] refuses an empty key there, not on the
-//! first request — and either make it the state, or put it in your own state and implement
+//! config once at start-up with [`WebhookConfig::from_env`], which fails closed: an unset or
+//! empty variable stops the start-up with an error naming it, instead of accepting forged
+//! posts. Then either make the config the state, or put it in your own state and implement
 //! [`FromRef`] for it (or `#[derive(FromRef)]` with axum's `macros` feature).
 //!
 //! ```
 //! use axum::{http::StatusCode, routing::post, Router};
 //! use clinchpad_webhook::axum::{ClinchPadWebhook, WebhookConfig};
-//! use clinchpad_webhook::{ActivityKind, HandshakeKey};
+//! use clinchpad_webhook::ActivityKind;
 //!
 //! async fn hook(ClinchPadWebhook(payload): ClinchPadWebhook) -> StatusCode {
 //!     if let ActivityKind::LeadWon {} = payload.activity.kind {
@@ -20,11 +21,12 @@
 //!     StatusCode::NO_CONTENT
 //! }
 //!
-//! // At start-up, e.g. from an environment variable.
-//! let key = HandshakeKey::new("gfhkd1asfsa")?;
+//! # std::env::set_var("CLINCHPAD_HANDSHAKE_KEY", "gfhkd1asfsa");
+//! // At start-up: an unset or empty variable is an error here, not an open door.
+//! let config = WebhookConfig::from_env("CLINCHPAD_HANDSHAKE_KEY")?;
 //! let app: Router = Router::new()
 //!     .route("/hooks/clinchpad", post(hook))
-//!     .with_state(WebhookConfig::new(key));
+//!     .with_state(config);
 //! // axum::serve(listener, app).await?;
 //! # let _ = app;
 //! # Ok::<(), clinchpad_webhook::Error>(())
@@ -87,8 +89,10 @@
 //! # Without a key
 //!
 //! [`WebhookConfig::unverified`] parses and accepts every valid payload and checks no key:
-//! anyone who knows the URL can post. Use it only when no handshake key is set in ClinchPad;
-//! [`Payload::handshake_key`](crate::Payload::handshake_key) still holds a body key if one came.
+//! anyone who knows the URL can post. Use it only when no handshake key is set in ClinchPad,
+//! and choose it explicitly (a flag, a setting of its own), never as the fallback when the key
+//! is missing; [`Payload::handshake_key`](crate::Payload::handshake_key) still holds a body key
+//! if one came.
 //!
 //! # Rejections
 //!
@@ -183,13 +187,14 @@ impl Deref for ClinchPadWebhook {
 /// use clinchpad_webhook::axum::WebhookConfig;
 /// use clinchpad_webhook::{Error, HandshakeKey};
 ///
-/// // At start-up.
-/// fn webhook_config() -> Result<WebhookConfig, Error> {
-///     Ok(match std::env::var("CLINCHPAD_HANDSHAKE_KEY") {
-///         // Set but empty is a configuration mistake: `HandshakeKey::new` refuses it.
-///         Ok(key) => WebhookConfig::new(HandshakeKey::new(key)?),
-///         Err(_) => WebhookConfig::unverified(),
-///     })
+/// // At start-up: the key from the environment, or an error naming the variable. Running
+/// // without a key is a decision of its own, made explicitly (here, a flag).
+/// fn webhook_config(unverified: bool) -> Result<WebhookConfig, Error> {
+///     if unverified {
+///         Ok(WebhookConfig::unverified())
+///     } else {
+///         WebhookConfig::from_env("CLINCHPAD_HANDSHAKE_KEY")
+///     }
 /// }
 ///
 /// let config = WebhookConfig::new(HandshakeKey::new("gfhkd1asfsa")?).with_body_limit(64 * 1024);
@@ -222,6 +227,21 @@ impl WebhookConfig {
         }
     }
 
+    /// Checks every payload's handshake key against the key in the environment variable
+    /// `variable`; fails closed, with [`Error::KeyNotConfigured`] naming the variable, when it
+    /// is not set or is empty (see [`HandshakeKey::from_env`]).
+    ///
+    /// ```
+    /// use clinchpad_webhook::axum::WebhookConfig;
+    ///
+    /// # std::env::remove_var("CLINCHPAD_HANDSHAKE_KEY_MISSPELLED");
+    /// let err = WebhookConfig::from_env("CLINCHPAD_HANDSHAKE_KEY_MISSPELLED").unwrap_err();
+    /// assert!(err.to_string().contains(r#""CLINCHPAD_HANDSHAKE_KEY_MISSPELLED" is not set"#));
+    /// ```
+    pub fn from_env(variable: &str) -> Result<Self, Error> {
+        HandshakeKey::from_env(variable).map(WebhookConfig::new)
+    }
+
     /// Checks no key: every valid payload is accepted, whoever sent it. Only for a webhook
     /// with no handshake key set in ClinchPad.
     pub fn unverified() -> Self {
@@ -245,16 +265,6 @@ impl WebhookConfig {
     /// The largest body accepted, in bytes.
     pub fn body_limit(&self) -> usize {
         self.body_limit
-    }
-}
-
-/// A key given at start-up, or none (an [unverified](WebhookConfig::unverified) config).
-impl From<Option<HandshakeKey>> for WebhookConfig {
-    fn from(key: Option<HandshakeKey>) -> Self {
-        match key {
-            Some(key) => WebhookConfig::new(key),
-            None => WebhookConfig::unverified(),
-        }
     }
 }
 
@@ -370,7 +380,7 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let config = WebhookConfig::from_ref(state);
-        let expected = config.key().map(HandshakeKey::expose_secret);
+        let expected = config.key();
         let (parts, body) = req.into_parts();
 
         // Every query copy must match; a wrong one is refused before the body is read.

@@ -3,17 +3,52 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-/// Everything that can go wrong while reading or verifying a webhook payload.
+use crate::path::{write_path, Segment};
+
+/// Everything that can go wrong while reading or verifying a webhook payload, or setting up
+/// the key to verify it with.
 ///
-/// Data errors say where: [`Error::InvalidPayload`] carries the JSON path of the offending
-/// value (`activity.created_at`, `lead.stage._id`, ...) and, like [`Error::NotJson`], the
-/// one-based line and column (counted in bytes) in the body. No variant ever holds or prints
-/// a handshake key.
+/// Data errors say where: [`Error::InvalidPayload`] carries the [path](Error::path) of the
+/// offending value (`activity.created_at`, `lead.stage._id`, `lead.extra[3].x`, ...) and, like
+/// [`Error::NotJson`], the one-based line and column (counted in bytes) in the body.
+///
+/// Every error's `Display` is one line of at most a few hundred bytes, whatever the body:
+/// input quoted in it is cut after 40 characters, and control characters, line separators and
+/// bidirectional overrides are escaped (`\n`, `\u{1b}`), so that logging an error can never
+/// write a line the body made up. No variant ever holds or prints a handshake key.
 ///
 /// ```
 /// let err = clinchpad_webhook::parse(br#"{"activity": {}, "lead": {}}"#).unwrap_err();
 /// assert_eq!(err.path(), Some("activity._id"));
 /// assert!(err.to_string().contains("activity._id"));
+///
+/// let forged = br#"{"activity": {"_id": "a", "type": "lead:won",
+///     "created_at": "2024-03-05T14:07:31Z\n[INFO] admin logged in"}}"#;
+/// let err = clinchpad_webhook::parse(forged).unwrap_err();
+/// assert!(!err.to_string().contains('\n'));
+/// assert!(err.to_string().contains(r"2024-03-05T14:07:31Z\n[INFO]"));
+/// ```
+///
+/// # Paths
+///
+/// A path names one value of the body: keys that are identifiers are joined with `.`, array
+/// elements are their zero-based index in brackets, and any other key is a JSON string in
+/// brackets, so that no two places share a path:
+///
+/// | path | the value |
+/// |---|---|
+/// | `""` | the body itself |
+/// | `activity.created_at` | `created_at` of the `activity` object |
+/// | `lead.extra[3].x` | key `x` of the fourth element of the lead's unknown field `extra` |
+/// | `lead["a.b"]` | the lead's unknown field named `a.b` |
+/// | `lead["x\ny"]` | a key holding a newline, written with JSON's escapes |
+///
+/// ```
+/// let body = br#"{"activity": {"_id": "a", "type": "lead:won", "created_at": "2024-03-05T14:07:31Z"},
+///                 "lead": {"_id": "l", "name": "Acme", "extra": [0, 1, 2, {"x": 1, "x": 2}]}}"#;
+/// let err = clinchpad_webhook::parse(body).unwrap_err();
+/// assert_eq!(err.path(), Some("lead.extra[3].x"));
+/// assert_eq!((err.line(), err.column()), (Some(2), Some(82))); // the repeated `"x"`
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -37,14 +72,14 @@ pub enum Error {
     #[error("invalid payload at {}, line {line}, column {column}: {message}", place(.path))]
     #[non_exhaustive]
     InvalidPayload {
-        /// Dotted JSON path of the offending value, e.g. `lead.stage._id`; empty for the
-        /// top-level value itself.
+        /// The [path](Error#paths) of the offending value, e.g. `lead.stage._id`; empty for
+        /// the top-level value itself. For a key that appears twice, the path of that key.
         path: String,
         /// What is wrong, without the position.
         message: String,
-        /// One-based line of the offending value.
+        /// One-based line of the offending value, or of the repeated key.
         line: usize,
-        /// One-based column (in bytes) of the offending value.
+        /// One-based column (in bytes) of the offending value, or of the repeated key.
         column: usize,
     },
     /// Verification was asked for but the payload carries no handshake key.
@@ -56,18 +91,67 @@ pub enum Error {
     /// The expected key is empty: a configuration mistake that must never let payloads pass.
     #[error("expected handshake key is empty: configure the key set in ClinchPad")]
     EmptyExpectedKey,
+    /// The expected key was to be read from an environment variable that is not set, is
+    /// empty, or is not valid Unicode. The message names the variable, never its value.
+    #[error(
+        "handshake key not configured: environment variable {} is {problem}; set it to the key \
+         set in ClinchPad, or opt out of verification explicitly",
+        crate::escape::quote(.variable)
+    )]
+    #[non_exhaustive]
+    KeyNotConfigured {
+        /// The variable's name.
+        variable: String,
+        /// What is wrong with it.
+        problem: VarProblem,
+    },
 }
 
-fn place(path: &str) -> Cow<'_, str> {
-    if path.is_empty() {
-        Cow::Borrowed("the top level")
-    } else {
-        Cow::Owned(format!("`{path}`"))
+/// Why [`Error::KeyNotConfigured`]: what is wrong with the environment variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum VarProblem {
+    /// The variable is not set.
+    Unset,
+    /// The variable is set to the empty string.
+    Empty,
+    /// The variable's value is not valid Unicode.
+    NotUnicode,
+}
+
+impl std::fmt::Display for VarProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            VarProblem::Unset => "not set",
+            VarProblem::Empty => "empty",
+            VarProblem::NotUnicode => "not valid Unicode",
+        })
     }
 }
 
+/// The path as the message shows it: in backticks, and with its middle left out when it is
+/// long (a path holds keys from the body). [`Error::path`] gives it whole.
+fn place(path: &str) -> Cow<'_, str> {
+    const SHOWN: usize = 120;
+    if path.is_empty() {
+        return Cow::Borrowed("the top level");
+    }
+    if path.len() <= SHOWN {
+        return Cow::Owned(format!("`{path}`"));
+    }
+    let mut head = SHOWN / 3;
+    while !path.is_char_boundary(head) {
+        head -= 1;
+    }
+    let mut tail = path.len() - (SHOWN - head);
+    while !path.is_char_boundary(tail) {
+        tail += 1;
+    }
+    Cow::Owned(format!("`{}…{}`", &path[..head], &path[tail..]))
+}
+
 impl Error {
-    /// The JSON path of the offending value, for [`Error::InvalidPayload`].
+    /// The [path](Error#paths) of the offending value, for [`Error::InvalidPayload`].
     ///
     /// ```
     /// let body = br#"{"activity": {"_id": "a", "type": "lead:won", "created_at": "yesterday"},
@@ -118,7 +202,10 @@ impl Error {
     pub fn is_key_error(&self) -> bool {
         matches!(
             self,
-            Error::MissingKey | Error::WrongKey | Error::EmptyExpectedKey
+            Error::MissingKey
+                | Error::WrongKey
+                | Error::EmptyExpectedKey
+                | Error::KeyNotConfigured { .. }
         )
     }
 
@@ -132,15 +219,15 @@ impl Error {
     }
 
     /// Turns a `serde_json` error into ours. `relocated` is the line and column of the
-    /// offending value when the error was found after the value was read (a field checked once
-    /// the activity's type was known), in which case `serde_json`'s position is the end of the
-    /// object; or of the newline `serde_json` reports as column 0 of the next line.
+    /// offending value or repeated key, found from the failure's path (`serde_json` reports
+    /// where it stopped reading, after the value); or of the newline `serde_json` reports as
+    /// column 0 of the next line.
     pub(crate) fn from_json(
         err: serde_json::Error,
         failure: Option<Failure>,
         relocated: Option<(usize, usize)>,
     ) -> Error {
-        let message = bare_message(&err);
+        let message = crate::escape::one_line(&bare_message(&err));
         let (line, column) = relocated.unwrap_or((err.line(), err.column()));
         match err.classify() {
             serde_json::error::Category::Data => Error::InvalidPayload {
@@ -159,7 +246,7 @@ impl Error {
 }
 
 /// `serde_json` appends " at line L column C" to its messages; we report those separately.
-fn bare_message(err: &serde_json::Error) -> String {
+pub(crate) fn bare_message(err: &serde_json::Error) -> String {
     let full = err.to_string();
     let suffix = format!(" at line {} column {}", err.line(), err.column());
     match full.strip_suffix(&suffix) {
@@ -179,54 +266,71 @@ pub(crate) fn line_column(text: &[u8], offset: usize) -> (usize, usize) {
     (line, offset - line_start + 1)
 }
 
-/// Shortens attacker-controlled text (keys, values) before it goes into a message.
-pub(crate) fn shorten(text: &str) -> Cow<'_, str> {
-    const MAX: usize = 64;
-    match text.char_indices().nth(MAX) {
-        None => Cow::Borrowed(text),
-        Some((cut, _)) => Cow::Owned(format!("{}…", &text[..cut])),
-    }
+/// What the error of a failed parse points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Spot {
+    /// The value at the path (a wrong value): the error points at where it starts.
+    Value,
+    /// The key at the end of the path appeared twice: the error points at its second copy.
+    RepeatedKey,
+    /// A required key is missing: the error keeps `serde_json`'s position, the object's end.
+    End,
 }
 
-/// Where the first (innermost) failure of a parse happened.
+/// Where the first failure of a parse happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
-    /// Dotted path of the object holding the failing key (`""` for the top level).
-    pub object: &'static str,
-    /// The failing key, shortened.
-    pub key: String,
-    /// True when the failure is about the key's value (not a missing or repeated key): the
-    /// error then points at the start of that value (see `parse::locate`).
-    pub at_value: bool,
+    /// The path, innermost segment first: each reader adds its own while the error unwinds.
+    segments: Vec<Segment>,
+    pub spot: Spot,
 }
 
 impl Failure {
+    /// The path's segments, outermost first.
+    pub(crate) fn segments(&self) -> impl Iterator<Item = &Segment> {
+        self.segments.iter().rev()
+    }
+
     pub(crate) fn path(&self) -> String {
-        if self.object.is_empty() {
-            self.key.clone()
-        } else {
-            format!("{}.{}", self.object, self.key)
-        }
+        write_path(self.segments())
     }
 }
 
-/// Records the path of the first failure while the hand-written visitors unwind.
+/// Records the path of the first failure while the readers unwind.
 ///
-/// `serde_json` errors carry a line and column but no path; each of our visitors knows its
-/// own path, so the innermost one to see an error writes it down here and outer ones leave it.
+/// `serde_json` errors carry a line and column but no path. The reader that sees a failure
+/// first (a wrong value, a repeated key, a missing field) records what it is about; each
+/// reader the error then passes through adds the key or index it was reading.
 #[derive(Debug, Default)]
 pub(crate) struct Track {
     failure: RefCell<Option<Failure>>,
 }
 
 impl Track {
-    pub(crate) fn fail(&self, object: &'static str, key: &str, at_value: bool) {
+    /// Reading the value at `segment` failed: the failure is there, unless a reader inside
+    /// that value recorded one already, which is then inside `segment`.
+    #[cold]
+    pub(crate) fn value_failed(&self, segment: Segment) {
+        let mut failure = self.failure.borrow_mut();
+        match failure.as_mut() {
+            Some(failure) => failure.segments.push(segment),
+            None => {
+                *failure = Some(Failure {
+                    segments: vec![segment],
+                    spot: Spot::Value,
+                })
+            }
+        }
+    }
+
+    /// The failure is about the key `key` of the object being read, or its value (`spot`).
+    #[cold]
+    pub(crate) fn fail(&self, key: &str, spot: Spot) {
         let mut failure = self.failure.borrow_mut();
         if failure.is_none() {
             *failure = Some(Failure {
-                object,
-                key: shorten(key).into_owned(),
-                at_value,
+                segments: vec![Segment::Key(key.into())],
+                spot,
             });
         }
     }

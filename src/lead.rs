@@ -72,7 +72,10 @@ impl Lead {
     }
 }
 
-object_reader!(LeadReader fills Lead = Lead::new("", ""), at "lead");
+/// The keys `Lead` reads as its own fields (see its reader below).
+const FIELDS: [&str; 7] = ["_id", "name", "size", "archived", "user", "stage", "pipe"];
+
+object_reader!(LeadReader fills Lead = Lead::new("", ""));
 
 impl<'de> FillIn<'de> for LeadReader<'_> {
     type Target = Lead;
@@ -96,15 +99,15 @@ impl<'de> FillIn<'de> for LeadReader<'_> {
                     object.fill(&mut map, &mut archived, "archived", Nullable(plain()))?
                 }
                 "user" => {
-                    let reader = UserReader(ObjectReader::new(track, "lead.user"));
+                    let reader = UserReader(ObjectReader::new(track));
                     object.place_nullable(&mut map, &mut user, "user", reader)?
                 }
                 "stage" => {
-                    let reader = StageReader(ObjectReader::new(track, "lead.stage"));
+                    let reader = StageReader(ObjectReader::new(track));
                     object.place_nullable(&mut map, &mut stage, "stage", reader)?
                 }
                 "pipe" => {
-                    let reader = PipeReader(ObjectReader::new(track, "lead.pipe"));
+                    let reader = PipeReader(ObjectReader::new(track));
                     object.place_nullable(&mut map, &mut pipe, "pipe", reader)?
                 }
                 _ => object.keep(&mut map, &mut lead.extra, key)?,
@@ -127,7 +130,7 @@ impl serde::Serialize for Lead {
         map.serialize_entry("_id", &self.id)?;
         map.serialize_entry("name", &self.name)?;
         if let Some(size) = self.size {
-            map.serialize_entry("size", &WireNumber(size))?;
+            map.serialize_entry("size", &WireNumber(size, "lead.size"))?;
         }
         if let Some(archived) = self.archived {
             map.serialize_entry("archived", &archived)?;
@@ -141,7 +144,9 @@ impl serde::Serialize for Lead {
         if let Some(pipe) = &self.pipe {
             map.serialize_entry("pipe", pipe)?;
         }
-        write_extra(&mut map, &self.extra)?;
+        write_extra(&mut map, &self.extra, "Lead", 2, |key| {
+            FIELDS.contains(&key)
+        })?;
         map.end()
     }
 }

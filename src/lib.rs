@@ -116,12 +116,15 @@ mod activity;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod error;
+mod escape;
 mod extra;
 mod handshake;
 mod ids;
 mod lead;
+mod locate;
 mod parse;
 mod parsed_text;
+mod path;
 mod payload;
 mod pipeline;
 #[cfg(feature = "testing")]
@@ -131,8 +134,8 @@ mod verify;
 mod wire;
 
 pub use activity::{Activity, ActivityKind, ActivityType, ParseActivityTypeError};
-pub use error::Error;
-pub use handshake::HandshakeKey;
+pub use error::{Error, VarProblem};
+pub use handshake::{ExpectedKey, HandshakeKey, ReceivedKey};
 pub use ids::{ActivityId, LeadId, PipeId, StageId, UserId};
 pub use lead::Lead;
 pub use parse::{parse, parse_verified};

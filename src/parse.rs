@@ -1,13 +1,11 @@
 //! [`parse`] and [`parse_verified`]: from body bytes to a [`Payload`].
 
-use std::collections::BTreeMap;
-
-use serde_json::value::RawValue;
-
-use crate::error::{line_column, Failure, Track};
+use crate::error::{line_column, Spot, Track};
+use crate::locate::{locate, locate_path};
+use crate::path::Segment;
 use crate::payload::PayloadReader;
 use crate::reader::{Fill, ObjectReader};
-use crate::{verify, Error, Payload};
+use crate::{verify, Error, ExpectedKey, Payload};
 
 /// Parses the body of a ClinchPad webhook POST.
 ///
@@ -37,27 +35,31 @@ pub fn parse(body: &[u8]) -> Result<Payload, Error> {
     let text = std::str::from_utf8(body).map_err(|err| Error::not_utf8(body, err))?;
     let track = Track::default();
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let reader = PayloadReader(ObjectReader::new(&track, ""));
+    let reader = PayloadReader(ObjectReader::new(&track));
     let mut payload = PayloadReader::placeholder();
     let read = Fill::new(reader, &mut payload)
         .deserialize_into(&mut deserializer)
         .and_then(|()| deserializer.end());
     let Err(err) = read else {
+        keep_number_texts(text, &mut payload);
         return Ok(payload);
     };
     let failure = track.into_failure();
     let relocated = failure
         .as_ref()
-        // A syntax error keeps serde_json's position: the value around it is not whole.
-        .filter(|failure| failure.at_value && err.is_data())
+        // A syntax error keeps serde_json's position: the value around it is not whole. So
+        // does a missing field: serde_json stopped at the end of the object that lacks it.
+        .filter(|failure| failure.spot != Spot::End && err.is_data())
         .and_then(|failure| locate(text, failure))
         .or_else(|| ended_line(body, &err))
         .map(|offset| line_column(body, offset));
     Err(Error::from_json(err, failure, relocated))
 }
 
-/// Parses the body and checks its handshake key against `expected_key`: [`parse`], then
-/// [`verify`]. A body that is not a valid payload fails before its key is looked at.
+/// Parses the body and checks its handshake key against `expected_key` (a
+/// [`HandshakeKey`](crate::HandshakeKey), or the key's text): [`parse`], then [`verify`]. An
+/// empty expected key fails first, then a body that is not a valid payload, before its key is
+/// looked at.
 ///
 /// ```
 /// use clinchpad_webhook::Error;
@@ -70,10 +72,11 @@ pub fn parse(body: &[u8]) -> Result<Payload, Error> {
 /// assert_eq!(clinchpad_webhook::parse_verified(&body, "").unwrap_err(), Error::EmptyExpectedKey);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn parse_verified(body: &[u8], expected_key: &str) -> Result<Payload, Error> {
-    if expected_key.is_empty() {
-        return Err(Error::EmptyExpectedKey);
-    }
+pub fn parse_verified<K: ExpectedKey + ?Sized>(
+    body: &[u8],
+    expected_key: &K,
+) -> Result<Payload, Error> {
+    expected_key.ready()?;
     let payload = parse(body)?;
     verify(&payload, expected_key)?;
     Ok(payload)
@@ -97,16 +100,25 @@ fn ended_line(body: &[u8], err: &serde_json::Error) -> Option<usize> {
     }
 }
 
-/// Byte offset of the value that failed, found by walking the body again. Only on the error
-/// path: serde_json reports where it stopped (after a wrong value, or at the end of the
-/// activity for a per-type field checked once the type is known), and pointing at the start
-/// of the value is clearer.
-fn locate(text: &str, failure: &Failure) -> Option<usize> {
-    let mut value = text;
-    let segments = failure.object.split('.').filter(|s| !s.is_empty());
-    for key in segments.chain(std::iter::once(failure.key.as_str())) {
-        let object: BTreeMap<String, &RawValue> = serde_json::from_str(value).ok()?;
-        value = object.get(key)?.get();
-    }
-    (value.as_ptr() as usize).checked_sub(text.as_ptr() as usize)
+/// Puts back the body's own text of a number in a text field that takes one (`record_value`:
+/// `19.90`, `1e3`, `12345678901234567890123`), which the reader had only as `serde_json`
+/// parsed it. Only for a text that reads as a number, so a field of words costs nothing.
+fn keep_number_texts(text: &str, payload: &mut Payload) {
+    payload.activity.kind.scalar_texts_mut(|field, value| {
+        if !value.starts_with(|c: char| c == '-' || c.is_ascii_digit()) {
+            return;
+        }
+        let path = [Segment::Key("activity".into()), Segment::Key(field.into())];
+        let Some(at) = locate_path(text, &[&path[0], &path[1]], false) else {
+            return;
+        };
+        let number = &text[at..];
+        let end = number
+            .find(|c: char| !matches!(c, '0'..='9' | '-' | '+' | '.' | 'e' | 'E'))
+            .unwrap_or(number.len());
+        // A string holding digits stays as it is: it starts with a quote, and `end` is 0.
+        if end > 0 {
+            *value = number[..end].to_owned();
+        }
+    });
 }

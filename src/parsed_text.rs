@@ -30,8 +30,17 @@ pub struct ParsedText<T> {
 /// A `todo_date`. Recognised formats: `2024-03-12`, `2024/03/12`, `12 Mar 2024`,
 /// `12 March 2024`, `Mar 12, 2024`, `March 12, 2024`, and an RFC 3339 or ISO 8601 date-time
 /// (`2024-03-12T00:00:00Z`, `2024-03-12T09:00:00`), whose calendar date is taken as written.
-/// Day-first and month-first numeric forms such as `12/03/2024` are ambiguous and kept as
-/// text only.
+/// The year has exactly four digits: `12/03/20`, `24-03-12` or `12 Mar 24` would be a guess
+/// at the century, and `+2024-03-12` is not a date anyone writes, so they are text only. So
+/// are day-first and month-first numeric forms such as `12/03/2024`, which are ambiguous.
+///
+/// ```
+/// use clinchpad_webhook::TodoDate;
+///
+/// assert_eq!(TodoDate::new("Mar 12, 2024").value().map(|d| d.to_string()).as_deref(), Some("2024-03-12"));
+/// assert_eq!(TodoDate::new("Mar 12, 24").value(), None);
+/// assert_eq!(TodoDate::new("12/03/2024").value(), None);
+/// ```
 pub type TodoDate = ParsedText<NaiveDate>;
 
 /// A `todo_time`. Recognised formats: 24-hour `14:30`, `14:30:05`, `14:30:05.250`, and 12-hour
@@ -50,26 +59,37 @@ impl FromWireText for NaiveDate {
         if let Some(date) = crate::wire::fast_date(text.as_bytes()) {
             return Some(date);
         }
-        const FORMATS: [&str; 6] = [
-            "%Y-%m-%d",
-            "%Y/%m/%d",
-            "%d %b %Y",
-            "%d %B %Y",
-            "%b %d, %Y",
-            "%B %d, %Y",
-        ];
-        FORMATS
+        // chrono's `%Y` reads any number of digits, with a sign: it would take `12/03/20` for
+        // the year 12. Each format is tried only when its year is four digits, alone.
+        let bytes = text.as_bytes();
+        let four_digits = |at: usize| {
+            bytes
+                .get(at..at + 4)
+                .is_some_and(|year| year.iter().all(u8::is_ascii_digit))
+        };
+        let year_first = four_digits(0) && bytes.get(4).is_some_and(|b| !b.is_ascii_digit());
+        let year_last =
+            bytes.len() > 5 && four_digits(bytes.len() - 4) && bytes[bytes.len() - 5] == b' ';
+        const YEAR_FIRST: [&str; 2] = ["%Y-%m-%d", "%Y/%m/%d"];
+        const YEAR_LAST: [&str; 4] = ["%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y"];
+        let formats = match (year_first, year_last) {
+            (true, _) => &YEAR_FIRST[..],
+            (false, true) => &YEAR_LAST[..],
+            (false, false) => return None,
+        };
+        formats
             .iter()
             .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
             .or_else(|| {
+                year_first.then_some(())?;
                 chrono::DateTime::parse_from_rfc3339(text)
                     .ok()
                     .map(|t| t.date_naive())
-            })
-            .or_else(|| {
-                chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-                    .ok()
-                    .map(|t| t.date())
+                    .or_else(|| {
+                        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                            .ok()
+                            .map(|t| t.date())
+                    })
             })
     }
 }
@@ -130,12 +150,22 @@ impl<T> ParsedText<T> {
     }
 }
 
+/// Written `2024-03-12`, a recognised format, and read back from that text like any other:
+/// a date whose year is outside `0000`–`9999` is written (`+10000-01-01`) but, not having a
+/// four-digit year, keeps its text only. So [`value`](ParsedText::value) is always what the
+/// text reads as, and a payload holding the date reads back equal to itself.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use clinchpad_webhook::TodoDate;
+///
+/// let date = NaiveDate::from_ymd_opt(2024, 3, 12).unwrap();
+/// assert_eq!(TodoDate::from(date).as_str(), "2024-03-12");
+/// assert_eq!(TodoDate::from(date).value(), Some(&date));
+/// ```
 impl From<NaiveDate> for TodoDate {
     fn from(date: NaiveDate) -> Self {
-        ParsedText {
-            text: date.format("%Y-%m-%d").to_string(),
-            value: Some(date),
-        }
+        ParsedText::new(date.format("%Y-%m-%d").to_string())
     }
 }
 
@@ -148,10 +178,7 @@ impl From<NaiveTime> for TodoTime {
         } else {
             "%H:%M:%S%.f"
         };
-        ParsedText {
-            text: time.format(format).to_string(),
-            value: Some(time),
-        }
+        ParsedText::new(time.format(format).to_string())
     }
 }
 
@@ -220,6 +247,21 @@ mod tests {
             "tomorrow",
             "2024-02-30",
             "2024-03",
+            // Years that are not four digits: no guessing at the century.
+            "12/03/20",
+            "24-03-12",
+            "12 Mar 24",
+            "Mar 12, 24",
+            "12 March 124",
+            "024-03-12",
+            "02024-03-12",
+            "+2024-03-12",
+            "-2024-03-12",
+            "12 Mar -2024",
+            "Mar 12, +2024",
+            "12 Mar 02024",
+            "24-03-12T00:00:00Z",
+            "+2024-03-12T00:00:00",
         ] {
             let parsed = TodoDate::new(text);
             assert_eq!(parsed.value(), None, "{text}");

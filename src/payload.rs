@@ -10,7 +10,7 @@ use crate::activity::ActivityReader;
 use crate::extra::write_extra;
 use crate::lead::LeadReader;
 use crate::reader::{plain, FillIn, Nullable, ObjectReader};
-use crate::{Activity, HandshakeKey, Lead};
+use crate::{Activity, Lead, ReceivedKey};
 
 /// One webhook delivery: the activity, the lead it happened on, and the handshake key when
 /// one is configured in ClinchPad.
@@ -38,8 +38,9 @@ pub struct Payload {
     /// The lead it happened on.
     pub lead: Lead,
     /// `handshake_key`: present only when a key is configured for the webhook. Check it with
-    /// [`verify`](crate::verify).
-    pub handshake_key: Option<HandshakeKey>,
+    /// [`verify`](crate::verify); drop it before storing or logging the payload with
+    /// [`without_handshake_key`](Payload::without_handshake_key).
+    pub handshake_key: Option<ReceivedKey>,
     /// Top-level fields this version does not model, kept as they came.
     pub extra: Map<String, Value>,
 }
@@ -66,11 +67,32 @@ impl Payload {
             extra: Map::new(),
         }
     }
+
+    /// The payload without its handshake key: what to store, log, print or forward.
+    ///
+    /// `Serialize` writes every field, the key too, so that a payload serialized and parsed
+    /// again is equal to itself; a stored payload needs no key, and a key in a database or a
+    /// log is a key one leak away from forged deliveries. Check the key first, then drop it.
+    ///
+    /// ```
+    /// let body = std::fs::read("fixtures/doc_example.json")?;
+    /// let payload = clinchpad_webhook::parse_verified(&body, "gfhkd1asfsa")?;
+    ///
+    /// let stored = serde_json::to_string(&payload.without_handshake_key())?;
+    /// assert!(!stored.contains("handshake_key") && !stored.contains("gfhkd1asfsa"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn without_handshake_key(mut self) -> Self {
+        self.handshake_key = None;
+        self
+    }
 }
 
+/// The keys `Payload` reads as its own fields (see its reader below).
+const FIELDS: [&str; 3] = ["activity", "lead", "handshake_key"];
+
 object_reader!(
-    PayloadReader fills Payload = Payload::new(ActivityReader::placeholder(), LeadReader::placeholder()),
-    at ""
+    PayloadReader fills Payload = Payload::new(ActivityReader::placeholder(), LeadReader::placeholder())
 );
 
 impl<'de> FillIn<'de> for PayloadReader<'_> {
@@ -88,12 +110,12 @@ impl<'de> FillIn<'de> for PayloadReader<'_> {
         while let Some(key) = object.next_key(&mut map)? {
             match key.as_ref() {
                 "activity" => {
-                    let reader = ActivityReader(ObjectReader::new(track, "activity"));
+                    let reader = ActivityReader(ObjectReader::new(track));
                     let target = &mut payload.activity;
                     object.fill_in(&mut map, &mut activity, target, "activity", reader)?
                 }
                 "lead" => {
-                    let reader = LeadReader(ObjectReader::new(track, "lead"));
+                    let reader = LeadReader(ObjectReader::new(track));
                     object.fill_in(&mut map, &mut lead, &mut payload.lead, "lead", reader)?
                 }
                 "handshake_key" => object.fill(
@@ -120,7 +142,9 @@ impl serde::Serialize for Payload {
         if let Some(key) = &self.handshake_key {
             map.serialize_entry("handshake_key", key)?;
         }
-        write_extra(&mut map, &self.extra)?;
+        write_extra(&mut map, &self.extra, "Payload", 1, |key| {
+            FIELDS.contains(&key)
+        })?;
         map.end()
     }
 }

@@ -32,7 +32,7 @@ macro_rules! named_reference {
             }
         }
 
-        object_reader!($reader reads $name, at $what);
+        object_reader!($reader reads $name);
 
         impl<'de> Visitor<'de> for $reader<'_> {
             type Value = $name;
@@ -66,7 +66,9 @@ macro_rules! named_reference {
                 let mut map = serializer.serialize_map(None)?;
                 map.serialize_entry("_id", &self.id)?;
                 map.serialize_entry("name", &self.name)?;
-                write_extra(&mut map, &self.extra)?;
+                // Inside `lead`: three objects deep.
+                let own = |key: &str| key == "_id" || key == "name";
+                write_extra(&mut map, &self.extra, stringify!($name), 3, own)?;
                 map.end()
             }
         }

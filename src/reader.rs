@@ -8,20 +8,19 @@ use std::marker::PhantomData;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::error::Track;
+use crate::error::{Spot, Track};
 use crate::extra::{duplicate, Key, StrictValue};
+use crate::path::Segment;
 
-/// One object being read: where it sits (for error paths) and where failures are recorded.
+/// One object being read, and where its failures are recorded.
 #[derive(Clone, Copy)]
 pub(crate) struct ObjectReader<'t> {
     pub track: &'t Track,
-    /// Dotted path of the object, `""` for the top level.
-    pub path: &'static str,
 }
 
 impl<'t> ObjectReader<'t> {
-    pub(crate) fn new(track: &'t Track, path: &'static str) -> Self {
-        ObjectReader { track, path }
+    pub(crate) fn new(track: &'t Track) -> Self {
+        ObjectReader { track }
     }
 
     pub(crate) fn next_key<'de, A: MapAccess<'de>>(
@@ -31,8 +30,8 @@ impl<'t> ObjectReader<'t> {
         map.next_key_seed(Key)
     }
 
-    /// Reads the value of `key`, recording the key as the failure's place if it fails: the
-    /// error then points at the start of the value (see `parse::locate`).
+    /// Reads the value of `key`, adding the key to the failure's path if it fails: the error
+    /// then points into that value (see `locate`).
     pub(crate) fn value<'de, A: MapAccess<'de>, S: DeserializeSeed<'de>>(
         &self,
         map: &mut A,
@@ -40,7 +39,7 @@ impl<'t> ObjectReader<'t> {
         seed: S,
     ) -> Result<S::Value, A::Error> {
         map.next_value_seed(seed)
-            .inspect_err(|_| self.track.fail(self.path, key, true))
+            .inspect_err(|_| self.track.value_failed(Segment::Key(key.into())))
     }
 
     /// Reads the value of a known `key` into its slot; a second occurrence is an error.
@@ -108,14 +107,13 @@ impl<'t> ObjectReader<'t> {
         if extra.contains_key(key.as_ref()) {
             return Err(self.duplicate(&key));
         }
-        let value = self.value(map, &key, StrictValue)?;
+        let value = self.value(map, &key, StrictValue(self.track))?;
         extra.insert(key.into_owned(), value);
         Ok(())
     }
 
     pub(crate) fn duplicate<E: de::Error>(&self, key: &str) -> E {
-        self.track.fail(self.path, key, false);
-        duplicate(key)
+        duplicate(self.track, key)
     }
 
     /// Checks that a required object filled in place was there.
@@ -134,7 +132,7 @@ impl<'t> ObjectReader<'t> {
         key: &'static str,
     ) -> Result<T, E> {
         slot.ok_or_else(|| {
-            self.track.fail(self.path, key, false);
+            self.track.fail(key, Spot::End);
             E::missing_field(key)
         })
     }
@@ -145,7 +143,7 @@ impl<'t> ObjectReader<'t> {
 /// types); `fills`: the reader is a [`FillIn`] completing `$placeholder` in place (large types).
 /// Either way the reader's body is written by hand.
 macro_rules! object_reader {
-    ($reader:ident reads $model:ty, at $path:literal) => {
+    ($reader:ident reads $model:ty) => {
         pub(crate) struct $reader<'t>(pub $crate::reader::ObjectReader<'t>);
 
         impl<'de> serde::de::DeserializeSeed<'de> for $reader<'_> {
@@ -162,12 +160,12 @@ macro_rules! object_reader {
         impl<'de> serde::Deserialize<'de> for $model {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let track = $crate::error::Track::default();
-                let reader = $reader($crate::reader::ObjectReader::new(&track, $path));
+                let reader = $reader($crate::reader::ObjectReader::new(&track));
                 serde::de::DeserializeSeed::deserialize(reader, deserializer)
             }
         }
     };
-    ($reader:ident fills $model:ty = $placeholder:expr, at $path:literal) => {
+    ($reader:ident fills $model:ty = $placeholder:expr) => {
         pub(crate) struct $reader<'t>(pub $crate::reader::ObjectReader<'t>);
 
         impl $reader<'_> {
@@ -181,7 +179,7 @@ macro_rules! object_reader {
         impl<'de> serde::Deserialize<'de> for $model {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let track = $crate::error::Track::default();
-                let reader = $reader($crate::reader::ObjectReader::new(&track, $path));
+                let reader = $reader($crate::reader::ObjectReader::new(&track));
                 let mut value = $reader::placeholder();
                 $crate::reader::Fill::new(reader, &mut value).deserialize_into(deserializer)?;
                 Ok(value)

@@ -43,7 +43,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::{
-    ActivityId, ActivityKind, ActivityType, HandshakeKey, Lead, Payload, Pipe, Stage, User,
+    ActivityId, ActivityKind, ActivityType, Lead, Payload, Pipe, ReceivedKey, Stage, User,
 };
 
 /// One sample payload per documented type, in [`ActivityType::ALL`] order.
@@ -252,13 +252,20 @@ impl Payload {
     /// assert_eq!(verify(&sample, "s3cret"), Ok(()));
     /// ```
     pub fn with_handshake_key(mut self, key: impl Into<String>) -> Self {
-        self.handshake_key = Some(HandshakeKey::received(key.into()));
+        self.handshake_key = Some(ReceivedKey::new(key.into()));
         self
     }
 
-    /// The payload as ClinchPad would send it: one line of JSON. [`parse`](crate::parse)
-    /// gives back an equal payload, as long as every number in it is finite (JSON has no
-    /// `NaN` or infinity: they are written as `null`, which `parse` refuses).
+    /// The payload as ClinchPad would send it: one line of JSON, which [`parse`](crate::parse)
+    /// reads back as an equal payload.
+    ///
+    /// # Panics
+    ///
+    /// When the payload holds what no body can carry, with the error that names the field:
+    /// a number that is not finite (JSON has no `NaN`), a `created_at` outside the years
+    /// `0000`–`9999`, an `extra` key that the object reads as its own field, an
+    /// [`ActivityKind::Unknown`] named like a documented type. `serde_json::to_vec` returns
+    /// the same error instead.
     ///
     /// ```
     /// use clinchpad_webhook::{ActivityType, Payload};
@@ -268,18 +275,24 @@ impl Payload {
     /// # Ok::<(), clinchpad_webhook::Error>(())
     /// ```
     pub fn to_wire_json(&self) -> String {
-        serde_json::to_string(self).expect(SERIALIZES)
+        serde_json::to_string(self).unwrap_or_else(|err| unwritable(&err))
     }
 
     /// [`to_wire_json`](Payload::to_wire_json) as bytes, ready to be a request body.
+    ///
+    /// # Panics
+    ///
+    /// As [`to_wire_json`](Payload::to_wire_json).
     pub fn to_wire_bytes(&self) -> Vec<u8> {
-        serde_json::to_vec(self).expect(SERIALIZES)
+        serde_json::to_vec(self).unwrap_or_else(|err| unwritable(&err))
     }
 }
 
-/// Serializing a payload to JSON cannot fail: every map key is a string, and `serde_json`
-/// writes a non-finite number as `null`.
-const SERIALIZES: &str = "a payload always serializes to JSON";
+/// A test built a payload that no body can carry: say which field.
+#[track_caller]
+fn unwritable(err: &serde_json::Error) -> ! {
+    panic!("this payload cannot be written as a ClinchPad body: {err}")
+}
 
 #[cfg(test)]
 mod tests {

@@ -50,7 +50,10 @@ impl User {
     }
 }
 
-object_reader!(UserReader reads User, at "user");
+/// The keys `User` reads as its own fields (see its reader below).
+const FIELDS: [&str; 3] = ["_id", "name", "photo_url"];
+
+object_reader!(UserReader reads User);
 
 impl<'de> Visitor<'de> for UserReader<'_> {
     type Value = User;
@@ -91,7 +94,10 @@ impl serde::Serialize for User {
         if let Some(photo_url) = &self.photo_url {
             map.serialize_entry("photo_url", photo_url)?;
         }
-        write_extra(&mut map, &self.extra)?;
+        // Inside `activity` or `lead`: three objects deep.
+        write_extra(&mut map, &self.extra, "User", 3, |key| {
+            FIELDS.contains(&key)
+        })?;
         map.end()
     }
 }

@@ -1,23 +1,25 @@
 //! Wire helpers: the leniency the documentation leaves room for, in one place.
 //!
 //! - Numbers (`lead_size`, `old_lead_size`, `product_quantity`, `product_price`, a lead's
-//!   `size`) are JSON numbers or strings holding a JSON-style decimal number (`"1500"`,
-//!   `"1500.5"`, `"-2e3"`). Strings such as `"1,500"`, `" 1500"`, `"NaN"` or `"inf"` are
+//!   `size`) are JSON numbers or strings holding exactly a JSON number (`"1500"`, `"1500.5"`,
+//!   `"-2e3"`). Strings such as `"1,500"`, `" 1500"`, `"01500"`, `"NaN"` or `"inf"` are
 //!   errors: silently guessing a money amount is worse than refusing it.
 //! - `todo_done` is `true`/`false` or the strings `"true"`/`"false"`.
 //! - `record_value` is text; a JSON number or boolean keeps its JSON text.
-//! - `created_at` is RFC 3339; the common `YYYY-MM-DDTHH:MM:SSZ` shape is read without chrono's
-//!   general parser.
+//! - `created_at` is RFC 3339, converted to UTC, whose year must stay within RFC 3339's
+//!   `0000`–`9999` so that it can be written back; the common `YYYY-MM-DDTHH:MM:SSZ` shape is
+//!   read without chrono's general parser.
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde::de::{self, Deserializer, Visitor};
 use serde_json::Value;
 
-use crate::error::shorten;
+use crate::escape::quote;
 
-/// Reads a JSON-style decimal number from text; `None` for anything else or a non-finite value.
+/// Reads a number from text written exactly as a JSON number (RFC 8259: no leading zeros, no
+/// `+`, no bare `.`); `None` for anything else or a value beyond `f64`'s range.
 pub(crate) fn number_from_text(text: &str) -> Option<f64> {
     let bytes = text.as_bytes();
     let mut i = usize::from(bytes.first() == Some(&b'-'));
@@ -28,7 +30,10 @@ pub(crate) fn number_from_text(text: &str) -> Option<f64> {
         }
         *i > start
     };
-    if !digits(&mut i) {
+    // The integer part is `0` alone, or starts with 1-9.
+    if bytes.get(i) == Some(&b'0') {
+        i += 1;
+    } else if !digits(&mut i) {
         return None;
     }
     if bytes.get(i) == Some(&b'.') {
@@ -57,7 +62,7 @@ fn describe(value: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(b) => format!("boolean `{b}`"),
         Value::Number(n) => format!("number `{n}`"),
-        Value::String(s) => format!("string \"{}\"", shorten(s)),
+        Value::String(s) => format!("string {}", quote(s)),
         Value::Array(_) => "an array".to_owned(),
         Value::Object(_) => "an object".to_owned(),
     }
@@ -105,13 +110,21 @@ pub(crate) fn scalar_text_from_value(value: Value) -> Result<String, String> {
     }
 }
 
-/// A number written as an integer when it is one (`1500`, not `1500.0`), as a float otherwise.
-pub(crate) struct WireNumber(pub f64);
+/// A number written as an integer when it is one (`1500`, not `1500.0`), as a float otherwise;
+/// with the name of its field (`Lead::size`), for the error when it is not finite.
+pub(crate) struct WireNumber(pub f64, pub &'static str);
 
 impl serde::Serialize for WireNumber {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer below is exact in an f64
         let n = self.0;
+        if !n.is_finite() {
+            // serde_json would write `null`, which reads back as no value or an error.
+            return Err(serde::ser::Error::custom(format_args!(
+                "`{}` is {n}, which JSON cannot hold: a number must be finite",
+                self.1
+            )));
+        }
         if n.fract() == 0.0 && n.abs() < EXACT {
             serializer.serialize_i64(n as i64)
         } else {
@@ -153,20 +166,35 @@ impl Visitor<'_> for LenientNumber {
     fn visit_str<E: de::Error>(self, text: &str) -> Result<f64, E> {
         number_from_text(text).ok_or_else(|| {
             E::custom(format_args!(
-                "invalid number: string \"{}\", expected a number or a string holding one",
-                shorten(text)
+                "invalid number: string {}, expected a number or a string holding one",
+                quote(text)
             ))
         })
     }
 }
 
-/// Parses an RFC 3339 timestamp into UTC.
-pub(crate) fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
-    fast_utc_seconds(text.as_bytes()).or_else(|| {
-        DateTime::parse_from_rfc3339(text)
-            .ok()
-            .map(|t| t.with_timezone(&Utc))
-    })
+/// Parses an RFC 3339 timestamp into UTC. `Err(true)` when it is RFC 3339 but its year in UTC
+/// falls outside `0000`–`9999`, `Err(false)` when it is not RFC 3339.
+pub(crate) fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, bool> {
+    let at = fast_utc_seconds(text.as_bytes())
+        .or_else(|| {
+            DateTime::parse_from_rfc3339(text)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
+        .ok_or(false)?;
+    if writable(&at) {
+        Ok(at)
+    } else {
+        Err(true)
+    }
+}
+
+/// Whether a time can be written as RFC 3339 in UTC: its year has four digits, `0000`–`9999`.
+/// `2014-01-10T09:37:58Z` can; `0000-01-01T00:00:00+01:00`, which is in the year -1 in UTC,
+/// cannot, and neither can the year 10000.
+pub(crate) fn writable(at: &DateTime<Utc>) -> bool {
+    (0..=9999).contains(&at.year())
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, the shape ClinchPad sends, without the general parser.
@@ -226,11 +254,18 @@ impl Visitor<'_> for Timestamp {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        parse_timestamp(text).ok_or_else(|| {
-            E::custom(format_args!(
-                "invalid timestamp \"{}\", expected RFC 3339 such as \"2014-01-10T09:37:58Z\"",
-                shorten(text)
-            ))
+        parse_timestamp(text).map_err(|out_of_range| {
+            if out_of_range {
+                E::custom(format_args!(
+                    "invalid timestamp {}: its year in UTC is outside 0000-9999, which RFC 3339 cannot write",
+                    quote(text)
+                ))
+            } else {
+                E::custom(format_args!(
+                    "invalid timestamp {}, expected RFC 3339 such as \"2014-01-10T09:37:58Z\"",
+                    quote(text)
+                ))
+            }
         })
     }
 }
@@ -247,12 +282,16 @@ mod tests {
             ("1500.5", 1500.5),
             ("-2e3", -2000.0),
             ("0", 0.0),
+            ("-0", 0.0),
+            ("0.5", 0.5),
+            ("0e3", 0.0),
+            ("10", 10.0),
         ] {
             assert_eq!(number_from_text(text), Some(n), "{text}");
         }
         for text in [
             "", "-", "1,500", " 1500", "1500 ", "NaN", "inf", "Infinity", "1.", ".5", "1e", "0x10",
-            "+1", "1e400",
+            "+1", "1e400", "01500", "-01500", "00", "0100", "-00", "00.5", "01e3",
         ] {
             assert_eq!(number_from_text(text), None, "{text}");
         }
@@ -261,12 +300,27 @@ mod tests {
     #[test]
     fn timestamps_fast_path_agrees_with_chrono() {
         let t = Utc.with_ymd_and_hms(2014, 1, 10, 9, 37, 58).unwrap();
-        assert_eq!(parse_timestamp("2014-01-10T09:37:58Z"), Some(t));
-        assert_eq!(parse_timestamp("2014-01-10T11:37:58+02:00"), Some(t));
-        assert_eq!(parse_timestamp("2014-01-10t09:37:58z"), Some(t));
-        assert_eq!(parse_timestamp("2014-02-30T09:37:58Z"), None);
-        assert_eq!(parse_timestamp("2014-01-10T24:00:00Z"), None);
-        assert_eq!(parse_timestamp("2014-01-10 09:37:58"), None);
-        assert_eq!(parse_timestamp("+014-01-10T09:37:58Z"), None);
+        assert_eq!(parse_timestamp("2014-01-10T09:37:58Z"), Ok(t));
+        assert_eq!(parse_timestamp("2014-01-10T11:37:58+02:00"), Ok(t));
+        assert_eq!(parse_timestamp("2014-01-10t09:37:58z"), Ok(t));
+        assert_eq!(parse_timestamp("2014-02-30T09:37:58Z"), Err(false));
+        assert_eq!(parse_timestamp("2014-01-10T24:00:00Z"), Err(false));
+        assert_eq!(parse_timestamp("2014-01-10 09:37:58"), Err(false));
+        assert_eq!(parse_timestamp("+014-01-10T09:37:58Z"), Err(false));
+    }
+
+    #[test]
+    fn timestamps_whose_utc_year_has_no_four_digits_are_refused() {
+        assert_eq!(parse_timestamp("0000-01-01T00:00:00+01:00"), Err(true));
+        assert_eq!(parse_timestamp("9999-12-31T23:59:59-01:00"), Err(true));
+        for text in [
+            "0000-01-01T00:00:00Z",
+            "0000-01-01T00:00:00-01:00",
+            "9999-12-31T23:59:59Z",
+        ] {
+            let at = parse_timestamp(text).unwrap();
+            let written = serde_json::to_string(&at).unwrap();
+            assert_eq!(parse_timestamp(written.trim_matches('"')), Ok(at), "{text}");
+        }
     }
 }

@@ -260,7 +260,7 @@ fn duplicated_unknown_fields_are_refused_at_any_depth() {
     let body =
         br#"{"activity": {"_id": "a", "created_at": "2014-01-10T09:37:58Z", "type": "lead:won"},
         "lead": {"_id": "l", "name": "n", "meta": {"a": [{"b": 1, "b": 2}]}}}"#;
-    assert_eq!(invalid_at(body), "lead.meta");
+    assert_eq!(invalid_at(body), "lead.meta.a[0].b");
     let body =
         br#"{"activity": {"_id": "a", "created_at": "2014-01-10T09:37:58Z", "type": "lead:won"},
         "lead": {"_id": "l", "name": "n"}, "x": 1, "x": 1}"#;

@@ -7,7 +7,9 @@ use std::path::Path;
 mod common;
 use common::{inspect, text};
 
-use clinchpad_webhook::{parse, parse_verified, verify, verify_key, Error, HandshakeKey, Payload};
+use clinchpad_webhook::{
+    parse, parse_verified, verify, verify_key, Error, HandshakeKey, Payload, ReceivedKey,
+};
 use serde_json::json;
 
 /// The key expected by the receiver.
@@ -196,14 +198,15 @@ fn keys_and_payloads_print_redacted_and_have_no_display() {
         payload.handshake_key.as_ref().unwrap().expose_secret(),
         EXPECTED
     );
-    assert!(format!("{payload:?}").contains("HandshakeKey(<redacted>)"));
+    assert!(format!("{payload:?}").contains("ReceivedKey(<redacted>)"));
+    assert!(!Probe::<ReceivedKey>(Default::default()).is_display());
     assert_formats_hide_keys("Payload", &payload, None);
     assert_formats_hide_keys("Payload, cloned", &payload.clone(), None);
     assert!(!Probe::<Payload>(Default::default()).is_display());
 
     // A key built by hand prints the same.
     let mut built = payload.clone();
-    built.handshake_key = Some(HandshakeKey::new(RECEIVED).unwrap());
+    built.handshake_key = parse(&body(Some(RECEIVED))).unwrap().handshake_key;
     assert_formats_hide_keys("Payload with a new key", &built, None);
 
     // The probe itself tells a `Display` type from the others.

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::fields::{FieldError, Pending};
-use crate::error::Track;
+use crate::error::{Spot, Track};
 use crate::extra::{Key, StrictValue};
 use crate::reader::{plain, FillIn, ObjectReader};
 use crate::user::UserReader;
@@ -19,8 +19,7 @@ use crate::{Activity, ActivityKind};
 use chrono::{DateTime, Utc};
 
 object_reader!(
-    ActivityReader fills Activity = Activity::new("", DateTime::<Utc>::MIN_UTC, ActivityKind::LeadCreated {}),
-    at "activity"
+    ActivityReader fills Activity = Activity::new("", DateTime::<Utc>::MIN_UTC, ActivityKind::LeadCreated {})
 );
 
 impl<'de> FillIn<'de> for ActivityReader<'_> {
@@ -45,7 +44,7 @@ impl<'de> FillIn<'de> for ActivityReader<'_> {
                 "created_at" => object.fill(&mut map, &mut created_at, "created_at", Timestamp)?,
                 "type" => object.fill(&mut map, &mut type_name, "type", Key)?,
                 "user" => {
-                    let reader = UserReader(ObjectReader::new(object.track, "activity.user"));
+                    let reader = UserReader(ObjectReader::new(object.track));
                     object.place_nullable(&mut map, &mut user, "user", reader)?
                 }
                 _ => keep_pending(&object, &mut map, &mut pending, key)?,
@@ -73,7 +72,7 @@ fn keep_pending<'de, A: MapAccess<'de>>(
     if pending.contains(&key) {
         return Err(object.duplicate(&key));
     }
-    let value = object.value(map, &key, StrictValue)?;
+    let value = object.value(map, &key, StrictValue(object.track))?;
     pending
         .insert(key, value)
         .map_err(|key| object.duplicate(&key))
@@ -90,7 +89,8 @@ fn build_kind<E: de::Error>(
              message,
              at_value,
          }| {
-            object.track.fail(object.path, field, at_value);
+            let spot = if at_value { Spot::Value } else { Spot::End };
+            object.track.fail(field, spot);
             E::custom(message)
         },
     )
@@ -122,9 +122,9 @@ impl<'de> Visitor<'de> for KindReader<'_> {
         match pending.into_map().into_iter().next() {
             None => Ok(kind),
             Some((key, _)) => Err(de::Error::custom(format_args!(
-                "unknown field `{}` for activity type `{}`",
-                crate::error::shorten(&key),
-                kind.type_name()
+                "unknown field {} for activity type {}",
+                crate::escape::quote(&key),
+                crate::escape::quote(kind.type_name())
             ))),
         }
     }
@@ -132,6 +132,6 @@ impl<'de> Visitor<'de> for KindReader<'_> {
 
 impl<'de> serde::Deserialize<'de> for ActivityKind {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(KindReader(ObjectReader::new(&Track::default(), "")))
+        deserializer.deserialize_map(KindReader(ObjectReader::new(&Track::default())))
     }
 }

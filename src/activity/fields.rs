@@ -163,7 +163,7 @@ impl FieldValue for f64 {
     }
 
     fn write<M: SerializeMap>(&self, field: &'static str, map: &mut M) -> Result<(), M::Error> {
-        map.serialize_entry(field, &WireNumber(*self))
+        map.serialize_entry(field, &WireNumber(*self, field))
     }
 }
 
@@ -188,18 +188,33 @@ impl<T: FromWireText> FieldValue for ParsedText<T> {
 }
 
 /// Text fields that also take a JSON number or boolean as its JSON text (`record_value`).
+///
+/// A number reaches the reader as `serde_json` parsed it, and is written here as `serde_json`
+/// writes it (`19.90` as `19.9`); [`parse`](crate::parse), which has the body, then puts back
+/// the text as it was (see `parse::keep_number_texts`).
 pub(crate) trait ScalarText: Sized {
     fn from_slot(field: &'static str, value: Option<Value>) -> Result<Self, FieldError>;
+
+    /// The text, when there is one, to put the body's own text of a number in.
+    fn text_mut(&mut self) -> Option<&mut String>;
 }
 
 impl ScalarText for String {
     fn from_slot(field: &'static str, value: Option<Value>) -> Result<Self, FieldError> {
         required(field, value, scalar_text_from_value)
     }
+
+    fn text_mut(&mut self) -> Option<&mut String> {
+        Some(self)
+    }
 }
 
 impl ScalarText for Option<String> {
     fn from_slot(field: &'static str, value: Option<Value>) -> Result<Self, FieldError> {
         optional(field, value, scalar_text_from_value)
+    }
+
+    fn text_mut(&mut self) -> Option<&mut String> {
+        self.as_mut()
     }
 }

@@ -73,8 +73,34 @@ impl Activity {
     }
 }
 
+/// The keys an activity of any type reads as its own (see `de.rs`); the type's fields are
+/// [`ActivityType::field_names`].
+pub(crate) const ACTIVITY_FIELDS: [&str; 4] = ["_id", "created_at", "type", "user"];
+
+/// Written as ClinchPad sends it. Fails, naming the field, for what [`parse`](crate::parse)
+/// would not read back as the same activity: a `created_at` whose year is outside
+/// `0000`–`9999`, unknown fields that are the activity's own or its type's, unknown fields
+/// beside an [`ActivityKind::Unknown`] (whose fields hold them all), and what
+/// [`ActivityKind`]'s `Serialize` refuses.
 impl serde::Serialize for Activity {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if !crate::wire::writable(&self.created_at) {
+            return Err(serde::ser::Error::custom(format_args!(
+                "Activity::created_at {} is outside the years 0000-9999 that RFC 3339 can write",
+                self.created_at
+            )));
+        }
+        let own_fields = match self.kind.activity_type() {
+            Some(activity_type) => activity_type.field_names(),
+            None if self.extra.is_empty() => &[],
+            None => {
+                return Err(serde::ser::Error::custom(
+                    "Activity has unknown fields beside an ActivityKind::Unknown: a type this \
+                     version does not know keeps all its fields in ActivityKind::Unknown's \
+                     `fields`, so put them there",
+                ))
+            }
+        };
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("_id", &self.id)?;
         map.serialize_entry("created_at", &self.created_at)?;
@@ -83,13 +109,17 @@ impl serde::Serialize for Activity {
             map.serialize_entry("user", user)?;
         }
         self.kind.write_fields(&mut map)?;
-        write_extra(&mut map, &self.extra)?;
+        write_extra(&mut map, &self.extra, "Activity", 2, |key| {
+            ACTIVITY_FIELDS.contains(&key) || own_fields.contains(&key)
+        })?;
         map.end()
     }
 }
 
 /// Serialized as `{"type": ..., <the type's fields>}`, the shape of an activity without its
-/// `_id`, `created_at` and `user`.
+/// `_id`, `created_at` and `user`. An [`ActivityKind::Unknown`] named like a documented type,
+/// or whose fields hold `_id`, `created_at`, `type` or `user`, is refused with an error that
+/// says so: it would read back as another kind, or as an activity's own field.
 impl serde::Serialize for ActivityKind {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(None)?;
@@ -101,7 +131,7 @@ impl serde::Serialize for ActivityKind {
 
 /// The error of [`ActivityType::from_str`] for a name that is not a documented type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown activity type `{}`", crate::error::shorten(.0))]
+#[error("unknown activity type {}", crate::escape::quote(.0))]
 pub struct ParseActivityTypeError(String);
 
 impl FromStr for ActivityType {

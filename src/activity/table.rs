@@ -23,6 +23,12 @@ macro_rules! read_field {
     };
 }
 
+/// Expands to its body only for a field the table marks `#[scalar]`.
+macro_rules! if_scalar {
+    (scalar, $($body:tt)*) => { $($body)* };
+    (, $($body:tt)*) => {};
+}
+
 macro_rules! activity_types {
     ($(
         $variant:ident = $wire:literal, $description:literal {
@@ -188,6 +194,24 @@ macro_rules! activity_types {
                 }
             }
 
+            /// Calls `each` with the wire name and text of every field of the kind that the
+            /// table marks `#[scalar]` (text that may arrive as a JSON number).
+            #[allow(unused_variables)]
+            pub(crate) fn scalar_texts_mut(&mut self, mut each: impl FnMut(&'static str, &mut String)) {
+                match self {
+                    $(
+                        ActivityKind::$variant { $($field),* } => {
+                            $(if_scalar!($($how)?,
+                                if let Some(text) = $crate::activity::fields::ScalarText::text_mut($field) {
+                                    each(stringify!($field), text);
+                                }
+                            );)*
+                        }
+                    )*
+                    ActivityKind::Unknown { .. } => {}
+                }
+            }
+
             /// Writes the type's fields (not `type` itself) into a map being serialized.
             pub(crate) fn write_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
                 match self {
@@ -197,7 +221,17 @@ macro_rules! activity_types {
                             Ok(())
                         }
                     )*
-                    ActivityKind::Unknown { fields, .. } => $crate::extra::write_extra(map, fields),
+                    ActivityKind::Unknown { type_name, fields } => {
+                        if let Some(documented) = ActivityType::from_wire(type_name) {
+                            return Err(serde::ser::Error::custom(format_args!(
+                                "ActivityKind::Unknown is named {}, a documented type: use ActivityKind::{documented:?}",
+                                $crate::escape::quote(type_name)
+                            )));
+                        }
+                        $crate::extra::write_extra(map, fields, "ActivityKind::Unknown", 2, |key| {
+                            $crate::activity::ACTIVITY_FIELDS.contains(&key)
+                        })
+                    }
                 }
             }
         }
