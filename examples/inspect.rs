@@ -184,7 +184,7 @@ impl Report {
         let payload = payload.without_handshake_key();
         if options.json {
             match serde_json::to_string_pretty(&payload) {
-                Ok(json) => println!("{json}"),
+                Ok(json) => println!("{}", terminal_safe_json(&json)),
                 Err(err) => println!("{header}: cannot write JSON: {err}"),
             }
         } else {
@@ -281,6 +281,24 @@ fn escaped(c: char) -> String {
     } else {
         c.to_string()
     }
+}
+
+/// JSON as serde_json writes it, with the characters it leaves raw inside strings but a
+/// terminal acts on (C1 controls, line separators, bidirectional overrides) written as `\u`
+/// escapes: the same JSON, safe to print.
+fn terminal_safe_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c != '\n' && escaped(c).len() > c.len_utf8() {
+            let mut units = [0; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Text from the payload, as printed: see [`escaped`].

@@ -12,10 +12,13 @@ use crate::path::{write_path, Segment};
 /// offending value (`activity.created_at`, `lead.stage._id`, `lead.extra[3].x`, ...) and, like
 /// [`Error::NotJson`], the one-based line and column (counted in bytes) in the body.
 ///
-/// Every error's `Display` is one line of at most a few hundred bytes, whatever the body:
-/// input quoted in it is cut after 40 characters, and control characters, line separators and
-/// bidirectional overrides are escaped (`\n`, `\u{1b}`), so that logging an error can never
-/// write a line the body made up. No variant ever holds or prints a handshake key.
+/// Every error's `Display` is one line of at most 400 bytes, whatever the body: input quoted
+/// in it is cut after 64 bytes, a long path is shown with its middle left out ([`path`]
+/// gives it whole), and control characters, line separators and bidirectional overrides are
+/// escaped (`\n`, `\u{1b}`), so that logging an error can never write a line the body made
+/// up. No variant ever holds or prints a handshake key.
+///
+/// [`path`]: Error::path
 ///
 /// ```
 /// let err = clinchpad_webhook::parse(br#"{"activity": {}, "lead": {}}"#).unwrap_err();
@@ -132,7 +135,7 @@ impl std::fmt::Display for VarProblem {
 /// The path as the message shows it: in backticks, and with its middle left out when it is
 /// long (a path holds keys from the body). [`Error::path`] gives it whole.
 fn place(path: &str) -> Cow<'_, str> {
-    const SHOWN: usize = 120;
+    const SHOWN: usize = 100;
     if path.is_empty() {
         return Cow::Borrowed("the top level");
     }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 const QUOTED_BYTES: usize = 64;
 
 /// The longest message an error carries, in bytes, before its position and path.
-pub(crate) const MESSAGE_MAX: usize = 240;
+pub(crate) const MESSAGE_MAX: usize = 200;
 
 /// Whether `c` must be escaped to keep a message on one line and showing what it says:
 /// control characters (C0, DEL, C1), the Unicode line and paragraph separators, the

@@ -30,8 +30,10 @@
 //! assert_eq!(handle(b"{\"lead\": 1}", "gfhkd1asfsa").unwrap_err().path(), Some("lead"));
 //! ```
 //!
-//! When the key arrives as a query parameter instead of in the body, check it with
-//! [`verify_key`].
+//! In a receiver, build the expected key once at start-up with
+//! [`HandshakeKey::from_env`], which fails closed: an unset or empty variable is an error
+//! naming it, never a receiver that accepts everything. When the key arrives as a query
+//! parameter instead of in the body, check it with [`verify_key`].
 //!
 //! # Types added after this version
 //!
@@ -62,6 +64,27 @@
 //! `axum` module adds `ClinchPadWebhook`, an extractor that reads the body within a size
 //! limit, takes the key from the body or a `handshake_key` query parameter, and answers 400,
 //! 401 or 413 by itself.
+//!
+//! # Storing payloads
+//!
+//! `Serialize` writes the payload as ClinchPad sends it, handshake key included, so that it
+//! reads back equal. To store, log or forward a payload, check its key, then drop it:
+//!
+//! ```
+//! use clinchpad_webhook::{parse_verified, HandshakeKey};
+//!
+//! fn on_webhook(body: &[u8], key: &HandshakeKey) -> Result<String, Box<dyn std::error::Error>> {
+//!     let payload = parse_verified(body, key)?;
+//!     // What goes to the database, a queue or a log: everything but the key.
+//!     Ok(serde_json::to_string(&payload.without_handshake_key())?)
+//! }
+//!
+//! let key = HandshakeKey::new("gfhkd1asfsa")?; // in a receiver: HandshakeKey::from_env(...)
+//! let stored = on_webhook(&std::fs::read("fixtures/doc_example.json")?, &key)?;
+//! assert!(!stored.contains("gfhkd1asfsa"));
+//! assert_eq!(clinchpad_webhook::parse(stored.as_bytes())?.handshake_key, None);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Testing your handler
 //!
@@ -96,16 +119,32 @@
 //! - **`null` is absent** for every optional value (`user`, `stage`, `pipe`, `size`,
 //!   `photo_url`, `handshake_key`, the "(if applicable)" fields).
 //! - **Numbers** (`lead_size`, `old_lead_size`, `product_quantity`, `product_price`, a lead's
-//!   `size`) are JSON numbers or strings holding a JSON-style number (`"1500"`, `"19.99"`);
-//!   `"1,500"` or `"NaN"` are errors. **`todo_done`** is a boolean or `"true"`/`"false"`.
+//!   `size`) are JSON numbers or strings holding exactly a JSON number (`"1500"`, `"19.99"`);
+//!   `"1,500"`, `"01500"` or `"NaN"` are errors. **`todo_done`** is a boolean or
+//!   `"true"`/`"false"`.
 //! - **`record_value`** and **`old_record_value`** are text; a JSON number or boolean keeps its
-//!   JSON text (`42` reads as `"42"`).
+//!   JSON text exactly as [`parse`] found it in the body (`19.90` reads as `"19.90"`). The
+//!   `Deserialize` impl, handed the number only, writes it as `serde_json` does (`"19.9"`).
+//! - **Unknown fields** are [`serde_json::Value`]s: a number keeps its value, not its text
+//!   (integers up to 64 bits exactly, others as the nearest `f64`: `19.90` is written back as
+//!   `19.9`).
 //! - **`todo_date`** and **`todo_time`** never fail a payload over their format: see
 //!   [`TodoDate`] and [`TodoTime`] for the formats parsed; the original text is always kept.
+//!   Only four-digit years are read as dates.
+//! - **`created_at`** is RFC 3339 with any offset, converted to UTC, whose year must then be
+//!   `0000`–`9999` (the years RFC 3339 can write), so that it is written back as a time that
+//!   reads back equal.
 //! - **Strict** where the contract is clear: missing or `null` required fields, a
 //!   `created_at` that is not RFC 3339, values of the wrong JSON type, a key repeated in any
 //!   object (two readers taking different copies is how a forged field gets through),
-//!   trailing bytes and invalid UTF-8 are errors.
+//!   trailing bytes and invalid UTF-8 are errors. Each [`Error`] says where, by
+//!   [path](Error#paths), line and column, in one line of at most 400 bytes that is safe to log.
+//! - **Serializing** writes what [`parse`] reads back equal, or fails with an error naming the
+//!   field it cannot write (an `extra` key an object models, an [`ActivityKind::Unknown`] named
+//!   like a documented type, a number that is not finite, ...).
+//! - **Handshake keys** are compared in constant time and never printed. An empty key never
+//!   passes a check: a [`HandshakeKey`] cannot be built empty from any source, and a
+//!   [`ReceivedKey`] that is empty matches nothing.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

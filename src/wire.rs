@@ -74,12 +74,19 @@ fn invalid(value: &Value, expected: &str) -> String {
 
 /// A number given as a JSON number or as a string holding one.
 pub(crate) fn number_from_value(value: Value) -> Result<f64, String> {
-    let number = match &value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => number_from_text(s),
-        _ => None,
-    };
-    number.ok_or_else(|| invalid(&value, "a number or a string holding one"))
+    match &value {
+        Value::Number(n) => n.as_f64().ok_or_else(|| invalid(&value, NUMBER)),
+        Value::String(s) => number_from_text(s).ok_or_else(|| not_a_number(s)),
+        _ => Err(invalid(&value, NUMBER)),
+    }
+}
+
+/// What a number field takes.
+const NUMBER: &str = "a number or a string holding one";
+
+/// The message for a string that does not hold a number.
+fn not_a_number(text: &str) -> String {
+    format!("invalid number: string {}, expected {NUMBER}", quote(text))
 }
 
 /// `true`/`false`, as JSON booleans or strings.
@@ -148,7 +155,7 @@ impl Visitor<'_> for LenientNumber {
     type Value = f64;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a number or a string holding one")
+        f.write_str(NUMBER)
     }
 
     fn visit_u64<E: de::Error>(self, n: u64) -> Result<f64, E> {
@@ -164,12 +171,7 @@ impl Visitor<'_> for LenientNumber {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<f64, E> {
-        number_from_text(text).ok_or_else(|| {
-            E::custom(format_args!(
-                "invalid number: string {}, expected a number or a string holding one",
-                quote(text)
-            ))
-        })
+        number_from_text(text).ok_or_else(|| E::custom(not_a_number(text)))
     }
 }
 

@@ -1,8 +1,13 @@
 //! The edge cases of `fixtures/edge/`: where the documentation is silent, what the crate
 //! accepts (see "What is accepted" in the crate docs) and how it reads it.
 
+// Every error these tests meet goes through `oracles::parse`, which checks that its message is
+// one bounded line.
+#[allow(dead_code)]
+mod oracles;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use clinchpad_webhook::{parse, verify, ActivityKind, ActivityType, Error, Payload};
+use clinchpad_webhook::{verify, ActivityKind, ActivityType, Error, Payload};
+use oracles::parse;
 use serde_json::{json, Value};
 use std::path::Path;
 
@@ -261,4 +266,232 @@ fn a_payload_without_a_handshake_key_parses_but_never_verifies() {
     let payload = edge("no_handshake_key");
     assert_eq!(payload.handshake_key, None);
     assert_eq!(verify(&payload, "gfhkd1asfsa"), Err(Error::MissingKey));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers: their text where the field is text, JSON's grammar where it is a number.
+
+/// A `record:updated` body with `record_value` and `old_record_value` given as JSON text.
+fn record_updated(value: &str, old_value: &str) -> Vec<u8> {
+    format!(
+        r#"{{"activity": {{"_id": "a", "created_at": "2014-01-10T09:37:58Z", "type": "record:updated",
+            "record_name": "Price", "record_value": {value}, "old_record_value": {old_value}}},
+            "lead": {{"_id": "l", "name": "n"}}}}"#
+    )
+    .into_bytes()
+}
+
+fn record_texts(payload: &Payload) -> (String, Option<String>) {
+    match &payload.activity.kind {
+        ActivityKind::RecordUpdated {
+            record_value,
+            old_record_value,
+            ..
+        } => (record_value.clone(), old_record_value.clone()),
+        other => panic!("not a record update: {other:?}"),
+    }
+}
+
+#[test]
+fn record_values_keep_the_exact_text_of_a_json_number() {
+    for number in [
+        "19.90",
+        "1e3",
+        "1E+3",
+        "1000.0",
+        "12345678901234567890123",
+        "-0",
+        "0.1000",
+        "-2.50e-3",
+        "9007199254740993",
+    ] {
+        let payload = parse(&record_updated(number, number)).unwrap();
+        assert_eq!(
+            record_texts(&payload),
+            (number.to_owned(), Some(number.to_owned())),
+            "{number}"
+        );
+        // Written back as that text, and read back equal.
+        let again = parse(&serde_json::to_vec(&payload).unwrap()).unwrap();
+        assert_eq!(again, payload, "{number}");
+    }
+    // Booleans keep theirs; strings are the string, digits or not.
+    let payload = parse(&record_updated("true", r#""19.90""#)).unwrap();
+    assert_eq!(
+        record_texts(&payload),
+        ("true".into(), Some("19.90".into()))
+    );
+    let payload = parse(&record_updated(r#""1e3""#, "false")).unwrap();
+    assert_eq!(record_texts(&payload), ("1e3".into(), Some("false".into())));
+    // With the type after the fields, and with other fields around them.
+    let body = br#"{"lead": {"_id": "l", "name": "n"}, "activity": {"record_value": 19.90, "x": [1.50],
+        "record_name": "Price", "_id": "a", "created_at": "2014-01-10T09:37:58Z", "type": "record:created"}}"#;
+    let ActivityKind::RecordCreated { record_value, .. } = parse(body).unwrap().activity.kind
+    else {
+        panic!("not a record")
+    };
+    assert_eq!(record_value, "19.90");
+}
+
+/// Unknown fields and an unknown type's fields are `serde_json::Value`s: a number keeps its
+/// value (an integer exactly up to 64 bits, anything else as the nearest `f64`), not its text.
+#[test]
+fn numbers_in_unknown_fields_keep_their_value_not_their_text() {
+    let body =
+        br#"{"activity": {"_id": "a", "created_at": "2014-01-10T09:37:58Z", "type": "deal:priced",
+        "price": 19.90, "big": 12345678901234567890123, "record_value": 1e3},
+        "lead": {"_id": "l", "name": "n", "count": 18446744073709551615, "ratio": 1.50}}"#;
+    let payload = parse(body).unwrap();
+    let ActivityKind::Unknown { fields, .. } = &payload.activity.kind else {
+        panic!("a type unknown to this version")
+    };
+    assert_eq!(fields["price"], json!(19.9));
+    assert_eq!(fields["big"], json!(1.2345678901234568e22));
+    assert_eq!(fields["record_value"], json!(1000.0));
+    assert_eq!(payload.lead.extra["count"], json!(u64::MAX));
+    let written = serde_json::to_string(&payload).unwrap();
+    assert!(
+        written.contains(r#""price":19.9"#) && written.contains(r#""ratio":1.5"#),
+        "{written}"
+    );
+    assert_eq!(parse(written.as_bytes()).unwrap(), payload);
+}
+
+#[test]
+fn number_strings_must_be_written_as_json_numbers() {
+    for text in [
+        "01500", "-01500", "00", "0100", "-00", "01.5", "00e1", "+1500", ".5", "1.", "0x10",
+        " 1500",
+    ] {
+        for (activity_fields, lead_fields) in [
+            (
+                format!(r#""type": "lead:size_changed", "lead_size": "{text}""#),
+                String::new(),
+            ),
+            (
+                format!(
+                    r#""type": "lead:size_changed", "lead_size": 1, "old_lead_size": "{text}""#
+                ),
+                String::new(),
+            ),
+            (
+                format!(
+                    r#""type": "product:added", "product_name": "p", "product_quantity": "{text}""#
+                ),
+                String::new(),
+            ),
+            (
+                format!(
+                    r#""type": "product:added", "product_name": "p", "product_quantity": 1, "product_price": "{text}""#
+                ),
+                String::new(),
+            ),
+            (
+                r#""type": "lead:won""#.to_owned(),
+                format!(r#", "size": "{text}""#),
+            ),
+        ] {
+            let body = format!(
+                r#"{{"activity": {{"_id": "a", "created_at": "2014-01-10T09:37:58Z", {activity_fields}}},
+                    "lead": {{"_id": "l", "name": "n"{lead_fields}}}}}"#
+            );
+            let err = parse(body.as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, Error::InvalidPayload { .. }),
+                "{text}: {err:?}"
+            );
+            assert!(err.to_string().contains("invalid number"), "{text}: {err}");
+        }
+    }
+    // Zero itself, and numbers that start with it, are numbers.
+    for (text, n) in [
+        ("0", 0.0),
+        ("-0", 0.0),
+        ("0.5", 0.5),
+        ("0e3", 0.0),
+        ("10", 10.0),
+    ] {
+        let body = format!(
+            r#"{{"activity": {{"_id": "a", "created_at": "2014-01-10T09:37:58Z", "type": "lead:size_changed", "lead_size": "{text}"}},
+                "lead": {{"_id": "l", "name": "n", "size": "{text}"}}}}"#
+        );
+        let payload = parse(body.as_bytes()).unwrap();
+        assert_eq!(payload.lead.size, Some(n), "{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Times that can be written back.
+
+fn with_created_at(text: &str) -> Vec<u8> {
+    format!(
+        r#"{{"activity": {{"_id": "a", "created_at": "{text}", "type": "lead:won"}},
+            "lead": {{"_id": "l", "name": "n"}}}}"#
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_created_at_whose_utc_year_leaves_0000_to_9999_is_refused() {
+    for text in [
+        "0000-01-01T00:00:00+01:00",
+        "0000-01-01T00:59:59.999+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "9999-12-31T23:30:00-00:31",
+    ] {
+        let err = parse(&with_created_at(text)).unwrap_err();
+        assert_eq!(err.path(), Some("activity.created_at"), "{text}");
+        assert!(err.to_string().contains("0000-9999"), "{text}: {err}");
+    }
+}
+
+#[test]
+fn every_accepted_created_at_is_written_as_a_timestamp_that_reads_back_equal() {
+    for text in [
+        "0000-01-01T00:00:00Z",
+        "0000-01-01T01:00:00+01:00",
+        "0000-01-01T00:00:00-01:00",
+        "9999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59.999999999Z",
+        "9999-12-31T23:59:59+01:00",
+        "2016-12-31T23:59:60Z",
+        "2016-12-31T23:59:60.5+00:00",
+        "2024-03-05T14:07:31.123456789123Z",
+        "2024-03-05t14:07:31z",
+    ] {
+        let payload = parse(&with_created_at(text)).unwrap();
+        let written = serde_json::to_vec(&payload).unwrap();
+        assert_eq!(parse(&written).unwrap(), payload, "{text}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Todo dates: four-digit years only.
+
+#[test]
+fn todo_dates_with_years_that_are_not_four_digits_are_text_only() {
+    for text in [
+        "12/03/20",
+        "12 Mar 24",
+        "Mar 12, 24",
+        "24-03-12",
+        "024-03-12",
+        "+2024-03-12",
+        "12 Mar -2024",
+    ] {
+        let body = format!(
+            r#"{{"activity": {{"_id": "a", "created_at": "2014-01-10T09:37:58Z", "type": "todo:date_changed",
+                "todo_name": "Call", "todo_date": "{text}"}}, "lead": {{"_id": "l", "name": "n"}}}}"#
+        );
+        let ActivityKind::TodoDateChanged { todo_date, .. } =
+            parse(body.as_bytes()).unwrap().activity.kind
+        else {
+            panic!("a date change")
+        };
+        assert_eq!(todo_date.value(), None, "{text}");
+        assert_eq!(todo_date.as_str(), text);
+    }
+    let date = |text| clinchpad_webhook::TodoDate::new(text).value().copied();
+    assert_eq!(date("12 Mar 2024"), NaiveDate::from_ymd_opt(2024, 3, 12));
+    assert_eq!(date("0012-03-20"), NaiveDate::from_ymd_opt(12, 3, 20));
 }

@@ -1,6 +1,11 @@
 //! Every error case of the contract: which `Error` variant, which JSON path, which position.
 
-use clinchpad_webhook::{parse, parse_verified, verify, verify_key, Error};
+// Every error these tests meet goes through `oracles::parse`, which checks that its message is
+// one bounded line.
+#[allow(dead_code)]
+mod oracles;
+use clinchpad_webhook::{verify, verify_key, Error};
+use oracles::{parse, parse_verified};
 use serde_json::{json, Value};
 
 /// A valid `lead:moved` payload to break in one place per test.
@@ -422,4 +427,245 @@ fn errors_never_contain_either_key() {
 fn the_error_type_can_cross_threads() {
     fn assert_bounds<T: std::error::Error + Send + Sync + 'static>() {}
     assert_bounds::<Error>();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages that are safe to log: one line, bounded, whatever the body.
+
+/// A valid `lead:won` body with `created_at` replaced by the JSON text `created_at`.
+fn with_created_at(created_at: &str) -> Vec<u8> {
+    format!(
+        r#"{{"activity": {{"_id": "a", "type": "lead:won", "created_at": {created_at}}},
+            "lead": {{"_id": "l", "name": "n"}}}}"#
+    )
+    .into_bytes()
+}
+
+#[test]
+fn input_quoted_in_an_error_cannot_forge_a_log_line() {
+    for (text, shown) in [
+        (
+            r#""2024-03-05T14:07:31Z\n[INFO] admin logged in""#,
+            r"\n[INFO] admin",
+        ),
+        (
+            r#""2024-03-05T14:07:31Z\r[INFO] admin logged in""#,
+            r"\r[INFO] admin",
+        ),
+        (
+            r#""\u001b[2K\u001b[1G[INFO] ok""#,
+            r"\u{1b}[2K\u{1b}[1G[INFO]",
+        ),
+        (r#""x\u2028[INFO] line separator""#, r"x\u{2028}[INFO]"),
+        (r#""x\u0085[INFO] next line""#, r"x\u{85}[INFO]"),
+        (r#""\u202egnp.exe""#, r"\u{202e}gnp.exe"),
+    ] {
+        let err = parse(&with_created_at(text)).unwrap_err();
+        assert_eq!(err.path(), Some("activity.created_at"), "{text}");
+        let message = err.to_string();
+        assert!(message.contains(shown), "{text}: {message}");
+        // `oracles::parse` has checked there is no raw control character; say it plainly too.
+        assert!(
+            !message.contains('\n') && !message.contains('\r'),
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn a_huge_value_is_quoted_shortened_wherever_it_is() {
+    let huge = "x".repeat(100_000);
+    let bodies = [
+        // A string where an object belongs: serde_json quotes it.
+        format!(r#"{{"activity": "{huge}"}}"#),
+        format!(
+            r#"{{"activity": {{"_id": "a", "type": "lead:won", "created_at": "2014-01-10T09:37:58Z"}}, "lead": {{"_id": "l", "name": "n", "stage": "{huge}"}}}}"#
+        ),
+        format!(
+            r#"{{"activity": {{"_id": "a", "type": "lead:won", "created_at": "2014-01-10T09:37:58Z"}}, "lead": {{"_id": "l", "name": "n", "archived": "{huge}"}}}}"#
+        ),
+        // A string the crate itself quotes: a timestamp, a number, a repeated key.
+        String::from_utf8(with_created_at(&format!(r#""{huge}""#))).unwrap(),
+        format!(
+            r#"{{"activity": {{"_id": "a", "type": "lead:size_changed", "created_at": "2014-01-10T09:37:58Z", "lead_size": "{huge}"}}}}"#
+        ),
+        format!(r#"{{"{huge}": 1, "{huge}": 2}}"#),
+        // A type name, quoted by `ActivityType`'s parser, through `Deserialize`.
+    ];
+    for body in &bodies {
+        let err = parse(body.as_bytes()).unwrap_err();
+        let message = err.to_string();
+        assert!(
+            message.len() <= oracles::ERROR_DISPLAY_MAX,
+            "{} bytes",
+            message.len()
+        );
+        assert!(message.contains("xxxx…"), "{message}");
+    }
+    let err = serde_json::from_str::<clinchpad_webhook::ActivityType>(&format!("\"{huge}\""))
+        .unwrap_err();
+    assert!(err.to_string().len() < 200, "{err}");
+}
+
+#[test]
+fn a_deep_path_is_shown_with_its_middle_left_out() {
+    let key = "k".repeat(300);
+    let body = format!(
+        r#"{{"activity": {{"_id": "a", "type": "lead:won", "created_at": "2014-01-10T09:37:58Z"}},
+            "lead": {{"_id": "l", "name": "n", "{key}": [{{"{key}": 1, "{key}": 2}}]}}}}"#
+    );
+    let err = parse(body.as_bytes()).unwrap_err();
+    // The path is whole; the message shows its start and end.
+    assert_eq!(err.path(), Some(format!("lead.{key}[0].{key}").as_str()));
+    let message = err.to_string();
+    assert!(
+        message.contains("`lead.kkk") && message.contains("kkk`"),
+        "{message}"
+    );
+    assert!(message.contains('…'), "{message}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Positions: the value that failed, whatever else the body holds.
+
+#[test]
+fn an_error_in_a_repeated_object_points_at_the_copy_that_failed() {
+    // The first `lead` fails at its `_id`; the second copy, which would be valid, is never read.
+    let body = b"{\"activity\": {\"_id\": \"a\", \"type\": \"lead:won\", \"created_at\": \"2014-01-10T09:37:58Z\"},\n \"lead\": {\"_id\": 5, \"name\": \"n\"},\n \"lead\": {\"_id\": \"x\", \"name\": \"n\"}}";
+    let err = parse(body).unwrap_err();
+    assert_eq!(err.path(), Some("lead._id"));
+    assert_eq!((err.line(), err.column()), (Some(2), Some(18)), "{err}");
+
+    let body = b"{\"activity\": {\"_id\": \"a\", \"type\": \"lead:won\", \"created_at\": \"yesterday\"},\n \"activity\": {\"_id\": \"a\", \"type\": \"lead:won\", \"created_at\": \"2014-01-10T09:37:58Z\"}}";
+    let err = parse(body).unwrap_err();
+    assert_eq!(err.path(), Some("activity.created_at"));
+    let yesterday = body
+        .windows(11)
+        .position(|w| w == b"\"yesterday\"")
+        .unwrap();
+    assert_eq!(
+        (err.line(), err.column()),
+        (Some(1), Some(yesterday + 1)),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_second_copy_of_a_key_is_pointed_at() {
+    let body = b"{\"lead\": {\"_id\": \"l\", \"name\": \"n\"},\n  \"lead\": {\"_id\": \"l\", \"name\": \"n\"}}";
+    let err = parse(body).unwrap_err();
+    assert_eq!(err.path(), Some("lead"));
+    assert_eq!((err.line(), err.column()), (Some(2), Some(3)), "{err}");
+}
+
+/// A field of the activity's type is checked once the activity has ended (its `type` may come
+/// last); the error points at its value whatever follows the activity.
+#[test]
+fn a_per_type_field_error_points_at_its_value_whatever_follows() {
+    let activity = r#"{"activity": {"_id": "a", "created_at": "2014-01-10T09:37:58Z", "old_stage_name": 5, "new_stage_name": "Won", "type": "lead:moved"}"#;
+    let column = activity.find(": 5").unwrap() + 3;
+    for rest in [
+        r#", "lead": {"_id": "l", "name": "n"}}"#,
+        r#", "lead": {"_id": "l", "name": "n"}} trailing bytes"#,
+        r#", "lead": {"_id": "l", "name": "n"}}}}]]"#,
+        r#", "lead": {"_id": "#,
+        r#", "lead": {"_id": "l", "na"#,
+        r#", "lead": nope"#,
+        "",
+        ", ",
+    ] {
+        let body = format!("{activity}{rest}");
+        let err = parse(body.as_bytes()).unwrap_err();
+        assert_eq!(err.path(), Some("activity.old_stage_name"), "{rest}: {err}");
+        assert_eq!(
+            (err.line(), err.column()),
+            (Some(1), Some(column)),
+            "{rest}: {err}"
+        );
+    }
+    // The same after a lead that is valid, and with the type first.
+    let body = r#"{"lead": {"_id": "l", "name": "n"}, "activity": {"type": "todo:done_changed", "_id": "a", "created_at": "2014-01-10T09:37:58Z", "todo_name": "x", "todo_done": "maybe"}} }"#;
+    let err = parse(body.as_bytes()).unwrap_err();
+    assert_eq!(err.path(), Some("activity.todo_done"));
+    assert_eq!(err.column(), Some(body.find("\"maybe\"").unwrap() + 1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths.
+
+/// A `lead:won` body whose lead holds `lead_fields` (JSON text after `"name": "n"`).
+fn with_lead_fields(lead_fields: &str) -> String {
+    format!(
+        r#"{{"activity": {{"_id": "a", "type": "lead:won", "created_at": "2014-01-10T09:37:58Z"}},
+"lead": {{"_id": "l", "name": "n"{lead_fields}}}}}"#
+    )
+}
+
+#[test]
+fn a_repeated_key_inside_unknown_fields_has_its_path_and_position() {
+    for (fields, path) in [
+        (
+            r#", "extra": [0, 1, 2, {"x": 1, "x": 2}]"#,
+            "lead.extra[3].x",
+        ),
+        (
+            r#", "extra": {"a": [[], [{"b": {"x": 1, "x": 2}}]]}"#,
+            "lead.extra.a[1][0].b.x",
+        ),
+        (
+            r#", "extra": [[0, [1, {"x": 1, "x": 2}]]]"#,
+            "lead.extra[0][1][1].x",
+        ),
+        (
+            r#", "user": {"_id": "u", "name": "U", "tags": [{"x": 1, "x": 2}]}"#,
+            "lead.user.tags[0].x",
+        ),
+        (
+            r#", "extra": [{"x": 1}, {"x": 1, "y": 2, "x": 2}]"#,
+            "lead.extra[1].x",
+        ),
+        (
+            r#", "extra": [{"x": "}{,]", "\u0078": 2}]"#,
+            "lead.extra[0].x",
+        ),
+    ] {
+        let body = with_lead_fields(fields);
+        let err = parse(body.as_bytes()).unwrap_err();
+        assert_eq!(err.path(), Some(path), "{fields}");
+        // The position is the second `x`, the key that repeats.
+        let second = body.rfind(", \"").unwrap() + 2;
+        assert_eq!(
+            (err.line(), err.column()),
+            (Some(2), Some(second - body.find("\n").unwrap())),
+            "{fields}: {err}"
+        );
+    }
+}
+
+#[test]
+fn keys_that_are_not_identifiers_are_quoted_so_paths_never_collide() {
+    let cases = [
+        (r#", "a.b": {"x": 1, "x": 2}"#, r#"lead["a.b"].x"#),
+        (r#", "a": {"b": {"x": 1, "x": 2}}"#, "lead.a.b.x"),
+        (r#", "x[0]": {"y": 1, "y": 2}"#, r#"lead["x[0]"].y"#),
+        (r#", "x": [{"y": 1, "y": 2}]"#, "lead.x[0].y"),
+        (
+            r#", "say \"hi\"": {"y": 1, "y": 2}"#,
+            r#"lead["say \"hi\""].y"#,
+        ),
+        (r#", "": {"y": 1, "y": 2}"#, r#"lead[""].y"#),
+        (r#", "0": {"y": 1, "y": 2}"#, r#"lead["0"].y"#),
+        (
+            r#", "line\nbreak": {"y": 1, "y": 2}"#,
+            r#"lead["line\nbreak"].y"#,
+        ),
+        (r#", "é": 1, "é": 2"#, r#"lead["é"]"#),
+    ];
+    let mut seen = std::collections::HashSet::new();
+    for (fields, path) in cases {
+        let err = parse(with_lead_fields(fields).as_bytes()).unwrap_err();
+        assert_eq!(err.path(), Some(path), "{fields}");
+        assert!(seen.insert(path), "{path} twice");
+        assert!(err.to_string().contains(&format!("`{path}`")), "{err}");
+    }
 }

@@ -129,3 +129,87 @@ fn usage_errors_and_unreadable_inputs_exit_two() {
     assert_eq!(help.status.code(), Some(0));
     assert!(text(&help).contains("usage: inspect"));
 }
+
+/// The snippet line and the caret line under it, for the error at `line` of `shown`.
+fn snippet(shown: &str, line: usize) -> (String, String) {
+    let mut lines = shown
+        .lines()
+        .skip_while(|l| !l.starts_with(&format!(" {line} | ")));
+    let text = lines
+        .next()
+        .unwrap_or_else(|| panic!("no snippet in\n{shown}"));
+    let caret = lines.next().unwrap();
+    let prefix = format!(" {line} | ").len();
+    (text[prefix..].to_owned(), caret[prefix..].to_owned())
+}
+
+#[test]
+fn a_long_one_line_payload_shows_a_window_around_the_error() {
+    // One line, as ClinchPad sends it, with the bad value 600 bytes in.
+    let name = "Acme ".repeat(120);
+    let body = format!(
+        r#"{{"lead": {{"_id": "l", "name": "{name}"}}, "activity": {{"_id": "a", "type": "lead:won", "created_at": "10 Jan"}}, "tail": "{name}"}}"#
+    );
+    let column = body.find("\"10 Jan\"").unwrap() + 1;
+    assert!(column > 600);
+    let output = run_with_stdin(&[], body.as_bytes());
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains(&format!("<stdin>:1:{column}: error:")),
+        "{shown}"
+    );
+    let (line, caret) = snippet(&shown, 1);
+    // A window, cut on both sides, that holds the bad value, with the caret under its quote.
+    assert!(line.starts_with('…') && line.ends_with('…'), "{line}");
+    assert!(
+        line.chars().count() <= 102,
+        "{} characters",
+        line.chars().count()
+    );
+    let value_at = line.find("\"10 Jan\"").unwrap();
+    let caret_at = caret.find('^').unwrap();
+    assert_eq!(
+        line[..value_at].chars().count(),
+        caret_at,
+        "\n{line}\n{caret}"
+    );
+    // Near the start or the end of a line, the window is cut on one side only.
+    let body = format!(r#"{{"activity": 5, "tail": "{name}"}}"#);
+    let (line, caret) = snippet(&text(&run_with_stdin(&[], body.as_bytes())), 1);
+    assert!(!line.starts_with('…') && line.ends_with('…'), "{line}");
+    assert_eq!(caret.find('^'), line.find('5'));
+    let body = format!(r#"{{"tail": "{name}", "activity": 5}}"#);
+    let (line, caret) = snippet(&text(&run_with_stdin(&[], body.as_bytes())), 1);
+    assert!(line.starts_with('…') && !line.ends_with('…'), "{line}");
+    assert_eq!(
+        line[..line.rfind('5').unwrap()].chars().count(),
+        caret.find('^').unwrap()
+    );
+}
+
+#[test]
+fn text_from_the_payload_cannot_write_to_the_terminal() {
+    // Escapes in JSON strings become control characters in the parsed values.
+    let body = std::fs::read_to_string("fixtures/doc_example.json")
+        .unwrap()
+        .replace(
+            "Webhook T",
+            r"Webhook\u001b[2J\u001b[31m T\r\n[INFO] forged",
+        )
+        .replace("Hello world!", r"Hello\u0007\u202e world!");
+    for args in [&[][..], &["--json"][..]] {
+        let output = run_with_stdin(args, body.as_bytes());
+        let shown = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{shown}");
+        for c in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
+            assert!(!shown.contains(c), "{args:?}: {c:?} printed raw\n{shown}");
+        }
+        assert!(!shown.contains("\n[INFO] forged"), "{shown}");
+    }
+    // A raw control character is not JSON; the snippet shows it escaped.
+    let body = "{\"activity\": \"\u{1b}[2J\"}";
+    let shown = text(&run_with_stdin(&[], body.as_bytes()));
+    assert!(!shown.contains('\u{1b}'), "{shown}");
+    assert!(shown.contains(r"\u{1b}[2J"), "{shown}");
+}

@@ -967,6 +967,91 @@ proptest! {
     }
 }
 
+/// A liberty a user's code may take with a payload, which the wire may not be able to carry.
+#[derive(Debug, Clone)]
+enum Liberty {
+    /// An unknown field named like a modelled one, on the top level, the activity or the lead.
+    ModelledKeyInExtra(Index, Index),
+    /// The kind given as `Unknown` under a documented type's name.
+    DocumentedTypeAsUnknown(Index),
+    /// Any time chrono can hold, the years outside 0000-9999 too.
+    CreatedAt(i64),
+    /// A lead's size that is not finite.
+    NotFinite(Index),
+}
+
+fn liberty() -> impl Strategy<Value = Liberty> {
+    let (min, max) = (
+        DateTime::<Utc>::MIN_UTC.timestamp(),
+        DateTime::<Utc>::MAX_UTC.timestamp(),
+    );
+    prop_oneof![
+        (any::<Index>(), any::<Index>()).prop_map(|(o, k)| Liberty::ModelledKeyInExtra(o, k)),
+        any::<Index>().prop_map(Liberty::DocumentedTypeAsUnknown),
+        (min..max).prop_map(Liberty::CreatedAt),
+        // Near the edges of RFC 3339's years, where one hour decides.
+        prop::sample::select(vec![
+            "0000-01-01T00:00:00Z",
+            "-0001-12-31T23:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "+10000-01-01T00:00:00Z"
+        ])
+        .prop_map(|t| Liberty::CreatedAt(t.parse::<DateTime<Utc>>().unwrap().timestamp())),
+        any::<Index>().prop_map(Liberty::NotFinite),
+    ]
+}
+
+/// Takes `liberty` with `payload`; `true` when the result is something no body can carry.
+fn take(payload: &mut Payload, liberty: &Liberty) -> bool {
+    match liberty {
+        Liberty::ModelledKeyInExtra(object, key) => {
+            let (extra, keys): (_, &[&str]) = match object.index(3) {
+                0 => (&mut payload.extra, &PAYLOAD_KEYS),
+                1 => (&mut payload.activity.extra, &ACTIVITY_KEYS),
+                _ => (&mut payload.lead.extra, &LEAD_KEYS),
+            };
+            extra.insert(keys[key.index(keys.len())].to_owned(), Value::Null);
+            true
+        }
+        Liberty::DocumentedTypeAsUnknown(t) => {
+            let t = ActivityType::ALL[t.index(ActivityType::ALL.len())];
+            payload.activity.kind = ActivityKind::Unknown {
+                type_name: t.as_str().to_owned(),
+                fields: Map::new(),
+            };
+            payload.activity.extra.clear();
+            true
+        }
+        Liberty::CreatedAt(seconds) => {
+            let at = DateTime::from_timestamp(*seconds, 0).unwrap();
+            payload.activity.created_at = at;
+            !(0..=9999).contains(&at.year())
+        }
+        Liberty::NotFinite(which) => {
+            let n = [f64::NAN, f64::INFINITY, f64::NEG_INFINITY];
+            payload.lead.size = Some(n[which.index(n.len())]);
+            true
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(config(CASES))]
+
+    /// What a user builds serializes to a body that parses back equal, or, when no body can
+    /// carry it, serializing fails with an error that is one bounded line: exactly then.
+    #[test]
+    fn built_payloads_serialize_to_what_parses_back_or_refuse(
+        mut payload in payload(),
+        liberty in liberty(),
+    ) {
+        let unwritable = take(&mut payload, &liberty);
+        let written = serde_json::to_vec(&payload);
+        prop_assert_eq!(written.is_err(), unwritable, "{:?}: {:?}", liberty, written.as_ref().err());
+        oracles::check_built(&payload);
+    }
+}
+
 /// Each of the 33 documented types and unknown types, `CASES_PER_TYPE` payloads each, through
 /// both the wire form and the serialize–parse–serialize round trip.
 #[test]

@@ -7,9 +7,12 @@ use std::path::Path;
 mod common;
 use common::{inspect, text};
 
-use clinchpad_webhook::{
-    parse, parse_verified, verify, verify_key, Error, HandshakeKey, Payload, ReceivedKey,
-};
+// Every error these tests meet goes through `oracles::parse`, which checks that its message is
+// one bounded line.
+#[allow(dead_code)]
+mod oracles;
+use clinchpad_webhook::{verify, verify_key, Error, HandshakeKey, Payload, ReceivedKey};
+use oracles::{parse, parse_verified};
 use serde_json::json;
 
 /// The key expected by the receiver.
@@ -114,6 +117,7 @@ fn key_check_errors_show_neither_key() {
     let errors = key_errors();
     for (what, err) in &errors {
         assert!(err.is_key_error(), "{what}: {err:?}");
+        oracles::check_error_message(&err.to_string());
         assert_formats_hide_keys(what, err, Some(err.to_string()));
         let source = std::error::Error::source(err).map(ToString::to_string);
         assert_eq!(source, None, "{what}");
@@ -248,4 +252,162 @@ fn the_inspector_accepts_the_right_key_without_printing_it() {
     assert_eq!(output.status.code(), Some(0), "{all}");
     assert!(all.contains("key:      verified"), "{all}");
     assert_no_key("accepted", &all);
+}
+
+// ---------------------------------------------------------------------------------------------
+// An empty key never passes.
+
+#[test]
+fn an_expected_key_cannot_be_built_empty_from_any_source() {
+    assert_eq!(HandshakeKey::new("").unwrap_err(), Error::EmptyExpectedKey);
+    assert_eq!(
+        "".parse::<HandshakeKey>().unwrap_err(),
+        Error::EmptyExpectedKey
+    );
+    assert_eq!(
+        HandshakeKey::try_from(String::new()).unwrap_err(),
+        Error::EmptyExpectedKey
+    );
+    assert_eq!(
+        HandshakeKey::try_from("").unwrap_err(),
+        Error::EmptyExpectedKey
+    );
+    let err = serde_json::from_str::<HandshakeKey>(r#""""#).unwrap_err();
+    assert!(err.to_string().contains("empty"), "{err}");
+    // Anything but a string is refused without being quoted.
+    for config in ["123456789", "true", "null", r#"["s3cr3t"]"#] {
+        let err = serde_json::from_str::<HandshakeKey>(config).unwrap_err();
+        assert!(
+            !err.to_string().contains("123456789") && !err.to_string().contains("s3cr3t"),
+            "{err}"
+        );
+    }
+    assert!(serde_json::from_str::<HandshakeKey>(r#""s3cr3t""#)
+        .unwrap()
+        .matches("s3cr3t"));
+}
+
+#[test]
+fn a_key_from_the_environment_fails_closed_naming_the_variable() {
+    use clinchpad_webhook::VarProblem;
+    // Names of this test's own, so that no other test sees them.
+    let (unset, empty, set) = (
+        "CLINCHPAD_TEST_KEY_UNSET_8f3a",
+        "CLINCHPAD_TEST_KEY_EMPTY_8f3a",
+        "CLINCHPAD_TEST_KEY_SET_8f3a",
+    );
+    std::env::remove_var(unset);
+    std::env::set_var(empty, "");
+    std::env::set_var(set, EXPECTED);
+    for (variable, problem) in [(unset, VarProblem::Unset), (empty, VarProblem::Empty)] {
+        let err = oracles::checked(HandshakeKey::from_env(variable)).unwrap_err();
+        assert!(
+            matches!(&err, Error::KeyNotConfigured { variable: v, problem: p, .. } if v == variable && *p == problem),
+            "{err:?}"
+        );
+        assert!(err.is_key_error());
+        assert!(err.to_string().contains(variable), "{err}");
+    }
+    let key = HandshakeKey::from_env(set).unwrap();
+    assert!(key.matches(EXPECTED));
+    assert_formats_hide_keys("a key from the environment", &key, None);
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let not_unicode = "CLINCHPAD_TEST_KEY_NOT_UNICODE_8f3a";
+        std::env::set_var(not_unicode, std::ffi::OsStr::from_bytes(b"s3cr3t\xff"));
+        let err = HandshakeKey::from_env(not_unicode).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::KeyNotConfigured {
+                problem: VarProblem::NotUnicode,
+                ..
+            }
+        ));
+        assert_no_key("a variable that is not Unicode", &err.to_string());
+    }
+}
+
+#[test]
+fn an_empty_received_key_never_matches_whatever_it_is_checked_against() {
+    let payload = parse(&body(Some(""))).unwrap();
+    let received = payload.handshake_key.as_ref().unwrap();
+    assert!(received.is_empty());
+    // The fail-open pattern: a variable that is unset reads as "".
+    let unset = std::env::var("CLINCHPAD_TEST_KEY_NEVER_SET_8f3a").unwrap_or_default();
+    assert!(!received.matches(&unset));
+    assert!(!received.matches(""));
+    assert!(!received.matches(&String::new()));
+    assert!(!received.matches(EXPECTED));
+    assert!(!received.matches(&HandshakeKey::new(EXPECTED).unwrap()));
+    assert_eq!(verify(&payload, ""), Err(Error::EmptyExpectedKey));
+    assert_eq!(verify(&payload, &unset), Err(Error::EmptyExpectedKey));
+    assert_eq!(verify(&payload, EXPECTED), Err(Error::WrongKey));
+    assert_eq!(verify_key(Some(""), ""), Err(Error::EmptyExpectedKey));
+    assert_eq!(verify_key(Some(""), EXPECTED), Err(Error::WrongKey));
+    assert_eq!(
+        parse_verified(&body(Some("")), ""),
+        Err(Error::EmptyExpectedKey)
+    );
+    // An expected key never matches an empty candidate either.
+    assert!(!HandshakeKey::new(EXPECTED).unwrap().matches(""));
+    // The payload itself is fine: it parses and round-trips.
+    oracles::check_payload_round_trip(&payload);
+    // A received key read on its own is as it came, and matches nothing when empty.
+    let alone: ReceivedKey = serde_json::from_str(r#""""#).unwrap();
+    assert!(!alone.matches(""));
+}
+
+#[test]
+fn verification_takes_the_key_types_directly() {
+    let payload = parse(&body(Some(EXPECTED))).unwrap();
+    let key = HandshakeKey::new(EXPECTED).unwrap();
+    assert_eq!(verify(&payload, &key), Ok(()));
+    assert_eq!(
+        parse_verified(&body(Some(EXPECTED)), EXPECTED).map(drop),
+        Ok(())
+    );
+    assert_eq!(
+        clinchpad_webhook::parse_verified(&body(Some(EXPECTED)), &key).map(drop),
+        Ok(())
+    );
+    assert_eq!(verify_key(Some(EXPECTED), &key), Ok(()));
+    assert!(payload.handshake_key.unwrap().matches(&key));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storing and showing payloads.
+
+#[test]
+fn a_payload_without_its_key_keeps_everything_else() {
+    let with_key = parse(&body(Some(EXPECTED))).unwrap();
+    let stored = with_key.clone().without_handshake_key();
+    assert_eq!(stored.handshake_key, None);
+    let mut expected = with_key.clone();
+    expected.handshake_key = None;
+    assert_eq!(stored, expected);
+    let text = serde_json::to_string(&stored).unwrap();
+    assert_no_key("a stored payload", &text);
+    assert!(!text.contains("handshake_key"), "{text}");
+    assert_eq!(parse(text.as_bytes()).unwrap(), stored);
+}
+
+#[test]
+fn the_inspector_prints_no_key_in_any_mode() {
+    let fixture = "fixtures/doc_example.json";
+    for args in [
+        vec!["--json", fixture],
+        vec!["--json", "--key", FIXTURE_KEY, fixture],
+        vec!["--json", "--key", EXPECTED, fixture],
+        vec![fixture],
+        vec!["--key", FIXTURE_KEY, fixture],
+    ] {
+        let output = inspect(&args, None, b"");
+        let all = text(&output);
+        assert_no_key(&format!("{args:?}"), &all);
+        assert!(
+            all.contains("Webhook T"),
+            "{args:?}: the payload is shown\n{all}"
+        );
+    }
 }

@@ -3,12 +3,56 @@
 //! and with `tests/properties.rs`. Each check panics, with the reason, when its property does
 //! not hold.
 
-use clinchpad_webhook::{parse, parse_verified, Error, Payload};
+use clinchpad_webhook::{ActivityKind, Error, Payload};
+use serde_json::{Map, Value};
+
+/// The most an error's `Display` may take, in bytes, whatever the body.
+pub const ERROR_DISPLAY_MAX: usize = 400;
+
+/// An error's `Display` is one line, safe to log: at most [`ERROR_DISPLAY_MAX`] bytes, with no
+/// character that could end the line, move a terminal's cursor or reorder what it shows.
+pub fn check_error_message(message: &str) {
+    assert!(
+        message.len() <= ERROR_DISPLAY_MAX,
+        "{} bytes: {message:.1000}",
+        message.len()
+    );
+    let unsafe_char = message.chars().find(|&c| {
+        c.is_control()
+            || matches!(
+                c,
+                '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}'
+                    | '\u{2066}'..='\u{2069}' | '\u{feff}'
+            )
+    });
+    assert_eq!(unsafe_char, None, "an unescaped character in: {message:?}");
+}
+
+/// The crate's `parse`, with [`check_error_message`] on its error: test files call this one,
+/// so that every error case in the suite is checked to be one bounded line.
+pub fn parse(body: &[u8]) -> Result<Payload, Error> {
+    checked(clinchpad_webhook::parse(body))
+}
+
+/// The crate's `parse_verified`, with [`check_error_message`] on its error.
+pub fn parse_verified(body: &[u8], key: &str) -> Result<Payload, Error> {
+    checked(clinchpad_webhook::parse_verified(body, key))
+}
+
+/// `result`, after checking its error's message with [`check_error_message`].
+pub fn checked<T>(result: Result<T, Error>) -> Result<T, Error> {
+    if let Err(err) = &result {
+        check_error_message(&err.to_string());
+    }
+    result
+}
 
 /// `parse` returns, and every error says where: a one-based line and column inside the body
-/// (or just past its last byte), a path exactly for `InvalidPayload`, never a key error.
+/// (or just past its last byte), a path exactly for `InvalidPayload`, never a key error, in a
+/// message that is one bounded line.
 pub fn check_parse(body: &[u8]) {
     let Err(err) = parse(body) else { return };
+    check_error_message(&err.to_string());
     let (Some(line), Some(column)) = (err.line(), err.column()) else {
         panic!("a data error without a position: {err:?}");
     };
@@ -74,11 +118,83 @@ pub fn check_parse_verified(data: &[u8]) {
 }
 
 /// Whatever parses serializes to a body that parses back equal, and serializing that again
-/// gives the same bytes.
+/// gives the same bytes. Changed as a user's code could change it (an unknown field named
+/// like a modelled one, a documented type given as `Unknown`), it serializes to a body that
+/// parses back equal, or refuses with a message that is one bounded line.
 pub fn check_round_trip(body: &[u8]) {
-    if let Ok(payload) = parse(body) {
-        check_payload_round_trip(&payload);
+    let Ok(payload) = parse(body) else { return };
+    check_payload_round_trip(&payload);
+    for changed in changed_by_a_builder(&payload) {
+        check_built(&changed);
     }
+}
+
+/// What `Serialize` writes of a payload built by hand parses back equal, or serializing fails
+/// with an error that is one bounded line.
+pub fn check_built(payload: &Payload) {
+    match serde_json::to_vec(payload) {
+        Ok(_) => check_payload_round_trip(payload),
+        Err(err) => check_error_message(&err.to_string()),
+    }
+}
+
+/// `payload` with the changes a builder can make that the wire cannot always carry.
+fn changed_by_a_builder(payload: &Payload) -> Vec<Payload> {
+    let mut changed = Vec::new();
+    let mut with = |change: &dyn Fn(&mut Payload)| {
+        let mut copy = payload.clone();
+        change(&mut copy);
+        changed.push(copy);
+    };
+    // A modelled key, or one of the type's fields, among the unknown ones.
+    let own: &[(&str, &[&str])] = &[
+        ("", &["activity", "lead", "handshake_key"]),
+        ("activity", &["_id", "created_at", "type", "user"]),
+        (
+            "lead",
+            &["_id", "name", "size", "archived", "user", "stage", "pipe"],
+        ),
+    ];
+    let fields = payload
+        .activity
+        .kind
+        .activity_type()
+        .map(|t| t.field_names());
+    for (object, keys) in own {
+        for key in keys.iter().chain(fields.unwrap_or_default()) {
+            with(&|p: &mut Payload| {
+                let extra = match *object {
+                    "" => &mut p.extra,
+                    "activity" => &mut p.activity.extra,
+                    _ => &mut p.lead.extra,
+                };
+                extra.insert((*key).to_owned(), Value::from(1));
+            });
+        }
+    }
+    // The kind given as `Unknown`, under its own name: documented or not.
+    let as_unknown = || -> ActivityKind {
+        let mut fields = match serde_json::to_value(&payload.activity.kind) {
+            Ok(Value::Object(fields)) => fields,
+            _ => Map::new(),
+        };
+        fields.remove("type");
+        ActivityKind::Unknown {
+            type_name: payload.activity.kind.type_name().to_owned(),
+            fields,
+        }
+    };
+    with(&|p: &mut Payload| p.activity.kind = as_unknown());
+    // An `Unknown` kind whose fields hold an activity's own key.
+    with(&|p: &mut Payload| {
+        let mut fields = Map::new();
+        fields.insert("user".to_owned(), Value::Null);
+        p.activity.kind = ActivityKind::Unknown {
+            type_name: "x:y".to_owned(),
+            fields,
+        };
+    });
+    changed
 }
 
 /// The payload serializes to a body that parses back equal to it, and serializing that again

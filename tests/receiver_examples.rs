@@ -1,0 +1,194 @@
+//! The example receivers as a user starts them: with the key from the environment, refusing to
+//! start without one, and without verification only when told so explicitly. Each runs as a
+//! child process on an ephemeral port of 127.0.0.1 and gets real HTTP requests.
+#![cfg(feature = "axum")]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// How long an example may take to start (it may be built first) or to answer.
+const PATIENCE: Duration = Duration::from_secs(180);
+
+/// `cargo run --example NAME` with the example's features, `args`, and the key variable set
+/// to `key` (or unset), on an ephemeral port.
+fn example(name: &str, features: &str, args: &[&str], key: Option<&str>) -> Command {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .args([
+            "run",
+            "-q",
+            "--example",
+            name,
+            "--features",
+            features,
+            "--manifest-path",
+        ])
+        .arg(&manifest);
+    if !cfg!(debug_assertions) {
+        command.arg("--release");
+    }
+    command
+        .arg("--")
+        .args(args)
+        .env_remove("CLINCHPAD_HANDSHAKE_KEY")
+        .env("BIND", "127.0.0.1:0")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(key) = key {
+        command.env("CLINCHPAD_HANDSHAKE_KEY", key);
+    }
+    command
+}
+
+/// Runs a command that is expected to end by itself, within [`PATIENCE`].
+fn run_to_end(mut command: Command) -> Output {
+    let child = command.spawn().expect("cargo runs");
+    let (done, wait) = mpsc::channel();
+    std::thread::spawn(move || done.send(child.wait_with_output()));
+    wait.recv_timeout(PATIENCE)
+        .expect("the example ends by itself")
+        .expect("its output is read")
+}
+
+/// A running example, stopped when dropped.
+struct Running {
+    child: Child,
+    address: String,
+    /// What it printed up to its "listening on" line.
+    started: Vec<String>,
+    log: mpsc::Receiver<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `command` and waits for its "listening on http://ADDRESS/..." line.
+fn start(mut command: Command) -> Running {
+    let mut child = command.spawn().expect("cargo runs");
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (line, log) = mpsc::channel();
+    std::thread::spawn(move || {
+        for text in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.send(text).is_err() {
+                break;
+            }
+        }
+    });
+    let mut running = Running {
+        child,
+        address: String::new(),
+        started: Vec::new(),
+        log,
+    };
+    loop {
+        let text = running
+            .log
+            .recv_timeout(PATIENCE)
+            .expect("the example says where it listens");
+        if let Some(rest) = text.split("listening on http://").nth(1) {
+            running.address = rest.split('/').next().unwrap().to_owned();
+            running.started.push(text);
+            return running;
+        }
+        running.started.push(text);
+    }
+}
+
+/// POSTs `body` to `path` on `address` over a plain socket; the response's status code.
+fn post(address: &str, path: &str, body: &[u8]) -> u16 {
+    let mut stream = TcpStream::connect(address).expect("the example accepts connections");
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {response:?}"))
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn the_axum_example_refuses_to_start_without_a_key() {
+    for key in [None, Some("")] {
+        let output = run_to_end(example("axum_receiver", "axum", &[], key));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{key:?}: {stderr}");
+        assert!(
+            stderr.contains("CLINCHPAD_HANDSHAKE_KEY"),
+            "{key:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("--unverified"),
+            "{key:?}: the way out is named\n{stderr}"
+        );
+    }
+    // Both ways at once is a contradiction, not a choice to guess.
+    let output = run_to_end(example(
+        "axum_receiver",
+        "axum",
+        &["--unverified"],
+        Some("k"),
+    ));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("contradict"));
+}
+
+#[test]
+fn the_axum_example_checks_the_key_from_the_environment() {
+    let running = start(example("axum_receiver", "axum", &[], Some("gfhkd1asfsa")));
+    let path = "/hooks/clinchpad";
+    assert_eq!(
+        post(&running.address, path, &fixture("lead_moved.json")),
+        204
+    );
+    let forged = String::from_utf8(fixture("lead_moved.json"))
+        .unwrap()
+        .replace("gfhkd1asfsa", "forged");
+    assert_eq!(post(&running.address, path, forged.as_bytes()), 401);
+    assert_eq!(post(&running.address, path, b"{}"), 400);
+}
+
+#[test]
+fn the_axum_example_runs_unverified_only_when_told_and_says_so() {
+    let running = start(example("axum_receiver", "axum", &["--unverified"], None));
+    let forged = String::from_utf8(fixture("lead_moved.json"))
+        .unwrap()
+        .replace("gfhkd1asfsa", "forged");
+    assert_eq!(
+        post(&running.address, "/hooks/clinchpad", forged.as_bytes()),
+        204
+    );
+    let started = &running.started;
+    assert!(
+        started
+            .iter()
+            .any(|line| line.contains("WARN") && line.contains("--unverified")),
+        "no warning in {started:?}"
+    );
+}
