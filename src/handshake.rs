@@ -194,6 +194,7 @@ impl<'de> serde::Deserialize<'de> for HandshakeKey {
 pub struct ReceivedKey(String);
 
 impl ReceivedKey {
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
     pub(crate) fn new(key: String) -> Self {
         ReceivedKey(key)
     }
@@ -256,11 +257,25 @@ impl<'de> serde::Deserialize<'de> for ReceivedKey {
     }
 }
 
-/// What a received key is checked against: a [`HandshakeKey`], or the key's text (`&str`,
-/// `String`). Implemented by this crate only.
+/// What a received key is checked against: a [`HandshakeKey`], the key's text (`&str`,
+/// `String`), or several keys at once (`[HandshakeKey]`, `Vec<HandshakeKey>`) while one
+/// replaces another. Implemented by this crate only.
 ///
-/// Every implementation refuses an empty expected key with [`Error::EmptyExpectedKey`] and
-/// never lets an empty received key pass.
+/// Every implementation refuses an empty expected key (or no key at all) with
+/// [`Error::EmptyExpectedKey`] and never lets an empty received key pass. Several keys are
+/// each compared in constant time, all of them every time, so the time taken does not depend
+/// on which one matched.
+///
+/// ```
+/// use clinchpad_webhook::{verify_key, Error, HandshakeKey};
+///
+/// let keys = vec![HandshakeKey::new("new-key")?, HandshakeKey::new("old-key")?];
+/// assert_eq!(verify_key(Some("old-key"), &keys), Ok(()));
+/// assert_eq!(verify_key(Some("new-key"), &keys), Ok(()));
+/// assert_eq!(verify_key(Some("other"), &keys), Err(Error::WrongKey));
+/// assert_eq!(verify_key(Some("new-key"), &Vec::new()), Err(Error::EmptyExpectedKey));
+/// # Ok::<(), Error>(())
+/// ```
 pub trait ExpectedKey: sealed::Sealed {
     /// `Ok` when `received` matches, compared in constant time; else the error that says why:
     /// [`Error::EmptyExpectedKey`], [`Error::MissingKey`] or [`Error::WrongKey`].
@@ -277,6 +292,8 @@ mod sealed {
     impl Sealed for str {}
     impl Sealed for String {}
     impl Sealed for super::HandshakeKey {}
+    impl Sealed for [super::HandshakeKey] {}
+    impl Sealed for Vec<super::HandshakeKey> {}
     impl<T: Sealed + ?Sized> Sealed for &T {}
 }
 
@@ -327,6 +344,40 @@ impl ExpectedKey for HandshakeKey {
     }
 }
 
+impl ExpectedKey for [HandshakeKey] {
+    fn check(&self, received: Option<&str>) -> Result<(), Error> {
+        self.ready()?;
+        let received = received.ok_or(Error::MissingKey)?;
+        // Every key, without stopping at a match: which one matched does not show.
+        let matched = self.iter().fold(Choice::from(0), |matched, key| {
+            matched | key_choice(received.as_bytes(), key.0.as_bytes())
+        });
+        if bool::from(matched) {
+            Ok(())
+        } else {
+            Err(Error::WrongKey)
+        }
+    }
+
+    fn ready(&self) -> Result<(), Error> {
+        if self.is_empty() {
+            Err(Error::EmptyExpectedKey)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl ExpectedKey for Vec<HandshakeKey> {
+    fn check(&self, received: Option<&str>) -> Result<(), Error> {
+        self.as_slice().check(received)
+    }
+
+    fn ready(&self) -> Result<(), Error> {
+        self.as_slice().ready()
+    }
+}
+
 impl<T: ExpectedKey + ?Sized> ExpectedKey for &T {
     fn check(&self, received: Option<&str>) -> Result<(), Error> {
         (**self).check(received)
@@ -341,11 +392,17 @@ impl<T: ExpectedKey + ?Sized> ExpectedKey for &T {
 /// `expected.len()` only, so neither the position of the first difference nor the candidate's
 /// length shows in the timing. An empty key on either side never matches.
 pub(crate) fn keys_match(candidate: &[u8], expected: &[u8]) -> bool {
+    bool::from(key_choice(candidate, expected))
+}
+
+/// [`keys_match`] as a [`Choice`], to combine with others without branching.
+fn key_choice(candidate: &[u8], expected: &[u8]) -> Choice {
+    // Whether a key is empty is not a secret: its length shows anyway.
     if candidate.is_empty() || expected.is_empty() {
-        return false;
+        return Choice::from(0);
     }
     let same_length = (candidate.len() as u64).ct_eq(&(expected.len() as u64));
-    bool::from(same_length & same_bytes(candidate, expected))
+    same_length & same_bytes(candidate, expected)
 }
 
 /// Whether `candidate` starts with `expected`, looking at every byte of `expected`.

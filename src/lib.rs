@@ -8,16 +8,17 @@
 //! # Parse and verify
 //!
 //! ```
+//! use clinchpad_webhook::activity::{LeadMoved, NoteCreated};
 //! use clinchpad_webhook::{parse_verified, ActivityKind, Error};
 //!
 //! fn handle(body: &[u8], key: &str) -> Result<String, Error> {
 //!     let payload = parse_verified(body, key)?;
 //!     let lead = &payload.lead;
 //!     Ok(match &payload.activity.kind {
-//!         ActivityKind::LeadMoved { old_stage_name, new_stage_name } => {
+//!         ActivityKind::LeadMoved(LeadMoved { old_stage_name, new_stage_name }) => {
 //!             format!("{} moved from {old_stage_name} to {new_stage_name}", lead.name)
 //!         }
-//!         ActivityKind::NoteCreated { note_content } => format!("note on {}: {note_content}", lead.name),
+//!         ActivityKind::NoteCreated(NoteCreated { note_content }) => format!("note on {}: {note_content}", lead.name),
 //!         // Types added by ClinchPad after this version parse too, with all their fields.
 //!         ActivityKind::Unknown { type_name, fields } => format!("{type_name} with {} fields", fields.len()),
 //!         other => format!("{} on {}", other.type_name(), lead.name),
@@ -58,31 +59,88 @@
 //! # Ok::<(), clinchpad_webhook::Error>(())
 //! ```
 //!
-//! # In a web framework
+//! # A struct per activity type
 //!
-//! The functions above take the body bytes from any framework. With the `axum` feature, the
-//! `axum` module adds `ClinchPadWebhook`, an extractor that reads the body within a size
-//! limit, takes the key from the body or a `handshake_key` query parameter, and answers 400,
-//! 401 or 413 by itself.
-//!
-//! # Storing payloads
-//!
-//! `Serialize` writes the payload as ClinchPad sends it, handshake key included, so that it
-//! reads back equal. To store, log or forward a payload, check its key, then drop it:
+//! Each documented type's fields are a struct of the [`activity`] module, which
+//! [`ActivityKind`] wraps: a handler for one type takes that type's data, and
+//! [`ActivityKind::get`] reaches it. [`ActivityData`] shows a table of handlers by type.
 //!
 //! ```
-//! use clinchpad_webhook::{parse_verified, HandshakeKey};
+//! use clinchpad_webhook::activity::LeadMoved;
+//! use clinchpad_webhook::Lead;
 //!
-//! fn on_webhook(body: &[u8], key: &HandshakeKey) -> Result<String, Box<dyn std::error::Error>> {
-//!     let payload = parse_verified(body, key)?;
-//!     // What goes to the database, a queue or a log: everything but the key.
-//!     Ok(serde_json::to_string(&payload.without_handshake_key())?)
+//! fn on_moved(lead: &Lead, moved: &LeadMoved) -> String {
+//!     format!("{} is now in {}", lead.name, moved.new_stage_name)
 //! }
 //!
-//! let key = HandshakeKey::new("gfhkd1asfsa")?; // in a receiver: HandshakeKey::from_env(...)
-//! let stored = on_webhook(&std::fs::read("fixtures/doc_example.json")?, &key)?;
-//! assert!(!stored.contains("gfhkd1asfsa"));
-//! assert_eq!(clinchpad_webhook::parse(stored.as_bytes())?.handshake_key, None);
+//! let payload = clinchpad_webhook::parse(&std::fs::read("fixtures/lead_moved.json")?)?;
+//! let moved = payload.activity.kind.get::<LeadMoved>().expect("a lead:moved payload");
+//! assert_eq!(on_moved(&payload.lead, moved), "Acme Corp — Lead is now in Offer");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # In a web framework
+//!
+//! [`Receiver`] does what an endpoint does with a request, in code that knows no framework:
+//! the body limit, the key from the body or a `handshake_key` query parameter (every copy must
+//! match; several keys while the key changes), and a [`Rejection`] with its status (400, 401,
+//! 413) for what it refuses. With the `axum` or `actix-web` feature, the `axum` and `actix`
+//! modules add an extractor over it, `ClinchPadWebhook`, that hands the handler the payload
+//! and the raw body.
+//!
+//! # Storing and deduplicating
+//!
+//! `Serialize` writes the payload as ClinchPad sends it, handshake key included, so that it
+//! reads back equal. To store, log or forward a payload, check its key, then drop it with
+//! [`Payload::without_handshake_key`]. ClinchPad does not say whether it retries, and a
+//! delivery can arrive twice: store it once per activity `_id`, checked after verification,
+//! with a unique constraint in your database, and answer 2xx for a duplicate.
+//!
+//! ```
+//! use std::collections::HashMap;
+//! use std::sync::Mutex;
+//!
+//! use clinchpad_webhook::{HandshakeKey, Receiver};
+//!
+//! /// Your storage: `Ok(true)` when the activity was new, `Ok(false)` when its id was stored
+//! /// already (in SQL, the row count of `INSERT ... ON CONFLICT (activity_id) DO NOTHING`).
+//! trait Store {
+//!     fn insert_once(&self, activity_id: &str, payload_json: &str) -> Result<bool, String>;
+//! }
+//!
+//! fn on_delivery(receiver: &Receiver, store: &impl Store, query: Option<&str>, body: &[u8]) -> u16 {
+//!     let payload = match receiver.receive(query, body) {
+//!         Ok(payload) => payload, // verified before its id is trusted
+//!         Err(rejection) => return rejection.status(),
+//!     };
+//!     let id = payload.activity.id.clone();
+//!     let Ok(json) = serde_json::to_string(&payload.without_handshake_key()) else {
+//!         return 500;
+//!     };
+//!     match store.insert_once(id.as_str(), &json) {
+//!         Ok(_new_or_duplicate) => 204, // a duplicate is still a delivery received
+//!         Err(_) => 500,
+//!     }
+//! }
+//!
+//! /// A stand-in for a table with a unique constraint on `activity_id`.
+//! struct Table(Mutex<HashMap<String, String>>);
+//!
+//! impl Store for Table {
+//!     fn insert_once(&self, activity_id: &str, payload_json: &str) -> Result<bool, String> {
+//!         let mut rows = self.0.lock().map_err(|err| err.to_string())?;
+//!         Ok(rows.insert(activity_id.to_owned(), payload_json.to_owned()).is_none())
+//!     }
+//! }
+//!
+//! let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+//! let table = Table(Mutex::new(HashMap::new()));
+//! let body = std::fs::read("fixtures/doc_example.json")?;
+//! assert_eq!(on_delivery(&receiver, &table, None, &body), 204);
+//! assert_eq!(on_delivery(&receiver, &table, None, &body), 204); // the same delivery again
+//! let rows = table.0.lock().unwrap();
+//! assert_eq!(rows.len(), 1);
+//! assert!(!rows.values().any(|json| json.contains("gfhkd1asfsa")));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -151,7 +209,9 @@
 
 #[macro_use]
 mod reader;
-mod activity;
+pub mod activity;
+#[cfg(feature = "actix-web")]
+pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod error;
@@ -166,13 +226,15 @@ mod parsed_text;
 mod path;
 mod payload;
 mod pipeline;
+mod query;
+mod receiver;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod user;
 mod verify;
 mod wire;
 
-pub use activity::{Activity, ActivityKind, ActivityType, ParseActivityTypeError};
+pub use activity::{Activity, ActivityData, ActivityKind, ActivityType, ParseActivityTypeError};
 pub use error::{Error, VarProblem};
 pub use handshake::{ExpectedKey, HandshakeKey, ReceivedKey};
 pub use ids::{ActivityId, LeadId, PipeId, StageId, UserId};
@@ -181,5 +243,6 @@ pub use parse::{parse, parse_verified};
 pub use parsed_text::{FromWireText, ParsedText, TodoDate, TodoTime};
 pub use payload::Payload;
 pub use pipeline::{Pipe, Stage};
+pub use receiver::{Receiver, Rejection};
 pub use user::User;
 pub use verify::{verify, verify_key};

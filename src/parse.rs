@@ -14,7 +14,7 @@ use crate::{verify, Error, ExpectedKey, Payload};
 /// This does not check the handshake key: use [`parse_verified`] for that.
 ///
 /// ```
-/// use clinchpad_webhook::ActivityKind;
+/// use clinchpad_webhook::{activity::NoteCreated, ActivityKind};
 ///
 /// let body = br#"{
 ///   "activity": {"_id": "52cfbf76cce8b40f0f000005", "created_at": "2014-01-10T09:37:58Z",
@@ -22,7 +22,7 @@ use crate::{verify, Error, ExpectedKey, Payload};
 ///   "lead": {"_id": "52cfa124cce8b4d113000056", "name": "Webhook T"}
 /// }"#;
 /// let payload = clinchpad_webhook::parse(body)?;
-/// if let ActivityKind::NoteCreated { note_content } = &payload.activity.kind {
+/// if let ActivityKind::NoteCreated(NoteCreated { note_content }) = &payload.activity.kind {
 ///     assert_eq!(note_content, "Hello world!");
 /// }
 ///

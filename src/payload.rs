@@ -50,11 +50,11 @@ impl Payload {
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
-    /// use clinchpad_webhook::{Activity, ActivityKind, Lead, Payload};
+    /// use clinchpad_webhook::{activity::LeadCreated, Activity, Lead, Payload};
     ///
     /// let at = Utc.with_ymd_and_hms(2024, 3, 5, 14, 7, 31).unwrap();
     /// let payload = Payload::new(
-    ///     Activity::new("a1", at, ActivityKind::LeadCreated {}),
+    ///     Activity::new("a1", at, LeadCreated {}),
     ///     Lead::new("l1", "Acme"),
     /// );
     /// assert!(payload.handshake_key.is_none());

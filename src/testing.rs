@@ -8,13 +8,14 @@
 //! handshake key unless you add one, as ClinchPad sends none unless one is set.
 //!
 //! ```
+//! use clinchpad_webhook::activity::LeadMoved;
 //! use clinchpad_webhook::{parse_verified, ActivityKind, ActivityType, Error, Payload};
 //!
 //! // Your handler, taking the body as your HTTP framework gives it.
 //! fn on_webhook(body: &[u8]) -> Result<String, Error> {
 //!     let payload = parse_verified(body, "s3cret")?;
 //!     Ok(match &payload.activity.kind {
-//!         ActivityKind::LeadMoved { new_stage_name, .. } => {
+//!         ActivityKind::LeadMoved(LeadMoved { new_stage_name, .. }) => {
 //!             format!("{} is now in {new_stage_name}", payload.lead.name)
 //!         }
 //!         other => format!("{} on {}", other.type_name(), payload.lead.name),
@@ -158,7 +159,7 @@ impl Payload {
     ///
     /// let sample = Payload::sample(ActivityType::NoteCreated);
     /// assert_eq!(sample.lead.name, "Acme Corp");
-    /// assert!(matches!(sample.activity.kind, ActivityKind::NoteCreated { .. }));
+    /// assert!(matches!(sample.activity.kind, ActivityKind::NoteCreated(_)));
     /// assert_eq!(sample.activity.created_at.to_rfc3339(), "2024-03-05T14:07:31+00:00");
     /// assert!(sample.handshake_key.is_none());
     /// ```
@@ -172,19 +173,20 @@ impl Payload {
         Payload::new(activity, sample_lead())
     }
 
-    /// Replaces the activity's kind (its type and the fields of that type).
+    /// Replaces the activity's kind (its type and the fields of that type), given as a
+    /// type's data or as an [`ActivityKind`].
     ///
     /// ```
-    /// use clinchpad_webhook::{ActivityKind, ActivityType, Payload};
+    /// use clinchpad_webhook::{activity::LeadMoved, ActivityType, Payload};
     ///
-    /// let won = Payload::sample(ActivityType::LeadMoved).with_kind(ActivityKind::LeadMoved {
+    /// let won = Payload::sample(ActivityType::LeadMoved).with_kind(LeadMoved {
     ///     old_stage_name: "Negotiation".into(),
     ///     new_stage_name: "Won".into(),
     /// });
     /// assert!(won.to_wire_json().contains(r#""new_stage_name":"Won""#));
     /// ```
-    pub fn with_kind(mut self, kind: ActivityKind) -> Self {
-        self.activity.kind = kind;
+    pub fn with_kind(mut self, kind: impl Into<ActivityKind>) -> Self {
+        self.activity.kind = kind.into();
         self
     }
 

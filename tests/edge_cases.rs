@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 mod oracles;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use clinchpad_webhook::activity::*;
 use clinchpad_webhook::{verify, ActivityKind, ActivityType, Error, Payload};
 use oracles::parse;
 use serde_json::{json, Value};
@@ -25,10 +26,10 @@ fn null_optional_values_read_as_absent() {
     assert_eq!(payload.activity.user, None);
     assert_eq!(
         payload.activity.kind,
-        ActivityKind::LeadSizeChanged {
+        ActivityKind::LeadSizeChanged(LeadSizeChanged {
             lead_size: 10.0,
             old_lead_size: None
-        }
+        })
     );
     let lead = &payload.lead;
     assert_eq!(
@@ -56,12 +57,12 @@ fn optional_fields_and_objects_may_be_absent() {
     let payload = edge("optional_absent");
     assert_eq!(
         payload.activity.kind,
-        ActivityKind::TodoCreated {
+        ActivityKind::TodoCreated(TodoCreated {
             todo_name: "Call back".into(),
             todo_type: "Call".into(),
             todo_date: None,
             todo_time: None,
-        }
+        })
     );
     assert_eq!(payload.activity.user, None);
     assert_eq!(payload.lead.stage, None);
@@ -74,21 +75,21 @@ fn numbers_sent_as_strings_read_as_numbers() {
     let payload = edge("numbers_as_strings");
     assert_eq!(
         payload.activity.kind,
-        ActivityKind::LeadSizeChanged {
+        ActivityKind::LeadSizeChanged(LeadSizeChanged {
             lead_size: 1500.0,
             old_lead_size: Some(1200.75)
-        }
+        })
     );
     assert_eq!(payload.lead.size, Some(1500.0));
 
     let product = edge("product_strings");
     assert_eq!(
         product.activity.kind,
-        ActivityKind::ProductAdded {
+        ActivityKind::ProductAdded(ProductAdded {
             product_name: "Seat".into(),
             product_quantity: 12.0,
             product_price: Some(19.5),
-        }
+        })
     );
 }
 
@@ -104,10 +105,10 @@ fn numbers_are_written_back_as_json_numbers() {
 fn todo_done_sent_as_a_string_reads_as_a_bool() {
     assert_eq!(
         edge("todo_done_string").activity.kind,
-        ActivityKind::TodoDoneChanged {
+        ActivityKind::TodoDoneChanged(TodoDoneChanged {
             todo_name: "Call back".into(),
             todo_done: false
-        }
+        })
     );
 }
 
@@ -115,11 +116,11 @@ fn todo_done_sent_as_a_string_reads_as_a_bool() {
 fn record_values_sent_as_numbers_or_booleans_keep_their_json_text() {
     assert_eq!(
         edge("record_value_scalars").activity.kind,
-        ActivityKind::RecordUpdated {
+        ActivityKind::RecordUpdated(RecordUpdated {
             record_name: "Employees".into(),
             record_value: "250".into(),
             old_record_value: Some("true".into()),
-        }
+        })
     );
 }
 
@@ -200,21 +201,21 @@ fn the_type_may_come_after_its_fields_or_before_them() {
     let payload = edge("type_first");
     assert_eq!(
         payload.activity.kind,
-        ActivityKind::LeadMoved {
+        ActivityKind::LeadMoved(LeadMoved {
             old_stage_name: "Offer".into(),
             new_stage_name: "Won".into()
-        }
+        })
     );
     assert_eq!(payload.lead.name, "Type First");
 }
 
 #[test]
 fn todo_dates_and_times_in_other_formats_are_parsed_or_kept_as_text() {
-    let ActivityKind::TodoDateChanged {
+    let ActivityKind::TodoDateChanged(TodoDateChanged {
         todo_date,
         old_todo_date: Some(old_todo_date),
         ..
-    } = edge("todo_formats").activity.kind
+    }) = edge("todo_formats").activity.kind
     else {
         panic!("expected todo:date_changed");
     };
@@ -226,11 +227,11 @@ fn todo_dates_and_times_in_other_formats_are_parsed_or_kept_as_text() {
     assert_eq!(old_todo_date.as_str(), "next Tuesday");
     assert_eq!(old_todo_date.value(), None);
 
-    let ActivityKind::TodoTimeChanged {
+    let ActivityKind::TodoTimeChanged(TodoTimeChanged {
         todo_time,
         old_todo_time: Some(old_todo_time),
         ..
-    } = edge("todo_time_formats").activity.kind
+    }) = edge("todo_time_formats").activity.kind
     else {
         panic!("expected todo:time_changed");
     };
@@ -283,11 +284,11 @@ fn record_updated(value: &str, old_value: &str) -> Vec<u8> {
 
 fn record_texts(payload: &Payload) -> (String, Option<String>) {
     match &payload.activity.kind {
-        ActivityKind::RecordUpdated {
+        ActivityKind::RecordUpdated(RecordUpdated {
             record_value,
             old_record_value,
             ..
-        } => (record_value.clone(), old_record_value.clone()),
+        }) => (record_value.clone(), old_record_value.clone()),
         other => panic!("not a record update: {other:?}"),
     }
 }
@@ -326,7 +327,8 @@ fn record_values_keep_the_exact_text_of_a_json_number() {
     // With the type after the fields, and with other fields around them.
     let body = br#"{"lead": {"_id": "l", "name": "n"}, "activity": {"record_value": 19.90, "x": [1.50],
         "record_name": "Price", "_id": "a", "created_at": "2014-01-10T09:37:58Z", "type": "record:created"}}"#;
-    let ActivityKind::RecordCreated { record_value, .. } = parse(body).unwrap().activity.kind
+    let ActivityKind::RecordCreated(RecordCreated { record_value, .. }) =
+        parse(body).unwrap().activity.kind
     else {
         panic!("not a record")
     };
@@ -483,7 +485,7 @@ fn todo_dates_with_years_that_are_not_four_digits_are_text_only() {
             r#"{{"activity": {{"_id": "a", "created_at": "2014-01-10T09:37:58Z", "type": "todo:date_changed",
                 "todo_name": "Call", "todo_date": "{text}"}}, "lead": {{"_id": "l", "name": "n"}}}}"#
         );
-        let ActivityKind::TodoDateChanged { todo_date, .. } =
+        let ActivityKind::TodoDateChanged(TodoDateChanged { todo_date, .. }) =
             parse(body.as_bytes()).unwrap().activity.kind
         else {
             panic!("a date change")

@@ -3,6 +3,7 @@
 //! and round-trips through `Serialize`.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use clinchpad_webhook::activity::*;
 use clinchpad_webhook::{parse, verify, ActivityKind, ActivityType, Payload, TodoDate, TodoTime};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -44,120 +45,120 @@ fn expected_kind(activity_type: ActivityType) -> ActivityKind {
     use ActivityKind as K;
     let s = |text: &str| text.to_owned();
     match activity_type {
-        ActivityType::LeadCreated => K::LeadCreated {},
-        ActivityType::LeadMoved => K::LeadMoved {
+        ActivityType::LeadCreated => K::LeadCreated(LeadCreated {}),
+        ActivityType::LeadMoved => K::LeadMoved(LeadMoved {
             old_stage_name: s("Contact Made"),
             new_stage_name: s("Offer"),
-        },
-        ActivityType::LeadNameChanged => K::LeadNameChanged {
+        }),
+        ActivityType::LeadNameChanged => K::LeadNameChanged(LeadNameChanged {
             old_lead_name: s("Acme Corp"),
-        },
-        ActivityType::LeadWon => K::LeadWon {},
-        ActivityType::LeadLost => K::LeadLost {},
-        ActivityType::LeadAssigned => K::LeadAssigned {
+        }),
+        ActivityType::LeadWon => K::LeadWon(LeadWon {}),
+        ActivityType::LeadLost => K::LeadLost(LeadLost {}),
+        ActivityType::LeadAssigned => K::LeadAssigned(LeadAssigned {
             lead_assigned_to_name: s("Zoë Åkesson"),
-        },
-        ActivityType::LeadUnassigned => K::LeadUnassigned {
+        }),
+        ActivityType::LeadUnassigned => K::LeadUnassigned(LeadUnassigned {
             old_lead_assigned_to_name: s("Webhook Testing"),
-        },
-        ActivityType::LeadSizeChanged => K::LeadSizeChanged {
+        }),
+        ActivityType::LeadSizeChanged => K::LeadSizeChanged(LeadSizeChanged {
             lead_size: 2500.0,
             old_lead_size: Some(1500.5),
-        },
-        ActivityType::LeadRestored => K::LeadRestored {},
-        ActivityType::TodoCreated => K::TodoCreated {
+        }),
+        ActivityType::LeadRestored => K::LeadRestored(LeadRestored {}),
+        ActivityType::TodoCreated => K::TodoCreated(TodoCreated {
             todo_name: s("Call about the \"Q3\" renewal"),
             todo_type: s("Call"),
             todo_date: Some(date("2014-01-15")),
             todo_time: Some(time("14:30")),
-        },
-        ActivityType::TodoNameChanged => K::TodoNameChanged {
+        }),
+        ActivityType::TodoNameChanged => K::TodoNameChanged(TodoNameChanged {
             todo_name: s("Send revised offer"),
             old_todo_name: s("Send offer"),
-        },
-        ActivityType::TodoTypeChanged => K::TodoTypeChanged {
+        }),
+        ActivityType::TodoTypeChanged => K::TodoTypeChanged(TodoTypeChanged {
             todo_name: s("Send revised offer"),
             todo_type: s("Email"),
             old_todo_type: s("Call"),
-        },
-        ActivityType::TodoDateChanged => K::TodoDateChanged {
+        }),
+        ActivityType::TodoDateChanged => K::TodoDateChanged(TodoDateChanged {
             todo_name: s("Send revised offer"),
             todo_date: date("2014-01-20"),
             old_todo_date: Some(date("2014-01-15")),
-        },
-        ActivityType::TodoTimeChanged => K::TodoTimeChanged {
+        }),
+        ActivityType::TodoTimeChanged => K::TodoTimeChanged(TodoTimeChanged {
             todo_name: s("Send revised offer"),
             todo_time: time("09:00"),
             old_todo_time: Some(time("14:30")),
-        },
-        ActivityType::TodoDoneChanged => K::TodoDoneChanged {
+        }),
+        ActivityType::TodoDoneChanged => K::TodoDoneChanged(TodoDoneChanged {
             todo_name: s("Send revised offer"),
             todo_done: true,
-        },
-        ActivityType::TodoDeleted => K::TodoDeleted {
+        }),
+        ActivityType::TodoDeleted => K::TodoDeleted(TodoDeleted {
             todo_name: s("Follow up next week"),
-        },
-        ActivityType::NoteCreated => K::NoteCreated {
+        }),
+        ActivityType::NoteCreated => K::NoteCreated(NoteCreated {
             note_content: s(
                 "Spoke with the buyer.\nThey want a 10% discount — café meeting on Friday. 😀",
             ),
-        },
-        ActivityType::NoteUpdated => K::NoteUpdated {
+        }),
+        ActivityType::NoteUpdated => K::NoteUpdated(NoteUpdated {
             note_content: s("Spoke with the buyer.\nThey accepted 8% — signing on Monday."),
-        },
-        ActivityType::NoteDeleted => K::NoteDeleted {
+        }),
+        ActivityType::NoteDeleted => K::NoteDeleted(NoteDeleted {
             note_content: s("Old note: C:\\deals\\acme.txt"),
-        },
-        ActivityType::AttachmentCreated => K::AttachmentCreated {
+        }),
+        ActivityType::AttachmentCreated => K::AttachmentCreated(AttachmentCreated {
             attachment_filename: s("Proposal v2.pdf"),
             attachment_url: s("https://clinchpad.s3.amazonaws.com/attachments/52cfbf76cce8b40f0f000019/Proposal%20v2.pdf"),
-        },
-        ActivityType::AttachmentDeleted => K::AttachmentDeleted {
+        }),
+        ActivityType::AttachmentDeleted => K::AttachmentDeleted(AttachmentDeleted {
             attachment_filename: s("Proposal v1.pdf"),
-        },
-        ActivityType::RecordCreated => K::RecordCreated {
+        }),
+        ActivityType::RecordCreated => K::RecordCreated(RecordCreated {
             record_name: s("Industry"),
             record_value: s("Manufacturing"),
-        },
-        ActivityType::RecordUpdated => K::RecordUpdated {
+        }),
+        ActivityType::RecordUpdated => K::RecordUpdated(RecordUpdated {
             record_name: s("Industry"),
             record_value: s("Logistics"),
             old_record_value: Some(s("Manufacturing")),
-        },
-        ActivityType::RecordDeleted => K::RecordDeleted {
+        }),
+        ActivityType::RecordDeleted => K::RecordDeleted(RecordDeleted {
             record_name: s("Industry"),
             record_value: s("Logistics"),
-        },
-        ActivityType::ContactAdded => K::ContactAdded {
+        }),
+        ActivityType::ContactAdded => K::ContactAdded(ContactAdded {
             contact_name: s("Jane Doe"),
-        },
-        ActivityType::ContactRemoved => K::ContactRemoved {
+        }),
+        ActivityType::ContactRemoved => K::ContactRemoved(ContactRemoved {
             contact_name: s("John Roe"),
-        },
-        ActivityType::ProductAdded => K::ProductAdded {
+        }),
+        ActivityType::ProductAdded => K::ProductAdded(ProductAdded {
             product_name: s("Annual licence"),
             product_quantity: 3.0,
             product_price: Some(499.99),
-        },
-        ActivityType::ProductRemoved => K::ProductRemoved {
+        }),
+        ActivityType::ProductRemoved => K::ProductRemoved(ProductRemoved {
             product_name: s("Annual licence"),
             product_quantity: 1.0,
-        },
-        ActivityType::ZoneAdded => K::ZoneAdded {
+        }),
+        ActivityType::ZoneAdded => K::ZoneAdded(ZoneAdded {
             zone_name: s("EMEA"),
-        },
-        ActivityType::ZoneRemoved => K::ZoneRemoved {
+        }),
+        ActivityType::ZoneRemoved => K::ZoneRemoved(ZoneRemoved {
             zone_name: s("APAC"),
-        },
-        ActivityType::SourceAdded => K::SourceAdded {
+        }),
+        ActivityType::SourceAdded => K::SourceAdded(SourceAdded {
             source_name: s("Website form"),
-        },
-        ActivityType::SourceRemoved => K::SourceRemoved {
+        }),
+        ActivityType::SourceRemoved => K::SourceRemoved(SourceRemoved {
             source_name: s("Trade show"),
-        },
-        ActivityType::EmailReceived => K::EmailReceived {
+        }),
+        ActivityType::EmailReceived => K::EmailReceived(EmailReceived {
             subject: s("Re: Offer for 2014 — next steps"),
-        },
+        }),
         other => panic!("no expected kind written for {other}"),
     }
 }
@@ -270,11 +271,11 @@ fn each_type_fixture_parses_into_its_variant_with_every_field() {
 #[test]
 fn todo_dates_and_times_in_the_fixtures_are_typed() {
     let payload = parse_file(&type_fixture(ActivityType::TodoCreated));
-    let ActivityKind::TodoCreated {
+    let ActivityKind::TodoCreated(TodoCreated {
         todo_date: Some(todo_date),
         todo_time: Some(todo_time),
         ..
-    } = &payload.activity.kind
+    }) = &payload.activity.kind
     else {
         panic!("unexpected kind {:?}", payload.activity.kind);
     };
@@ -288,11 +289,11 @@ fn todo_dates_and_times_in_the_fixtures_are_typed() {
     );
 
     let payload = parse_file(&type_fixture(ActivityType::TodoTimeChanged));
-    let ActivityKind::TodoTimeChanged {
+    let ActivityKind::TodoTimeChanged(TodoTimeChanged {
         todo_time,
         old_todo_time: Some(old_todo_time),
         ..
-    } = &payload.activity.kind
+    }) = &payload.activity.kind
     else {
         panic!("unexpected kind {:?}", payload.activity.kind);
     };
@@ -326,9 +327,9 @@ fn the_documentation_example_parses_as_published() {
     );
     assert_eq!(
         payload.activity.kind,
-        ActivityKind::NoteCreated {
+        ActivityKind::NoteCreated(NoteCreated {
             note_content: "Hello world!".into()
-        }
+        })
     );
     let user = payload.activity.user.as_ref().unwrap();
     assert_eq!(user.id.as_str(), "52cf8c0acce8b4c375000001");

@@ -11,6 +11,7 @@ use std::time::Instant;
 // one bounded line.
 #[allow(dead_code)]
 mod oracles;
+use clinchpad_webhook::activity::*;
 use clinchpad_webhook::{verify, verify_key, ActivityKind, ActivityType, Error, Payload};
 use oracles::{parse, parse_verified};
 use serde_json::{json, Value};
@@ -366,7 +367,9 @@ fn note_scaling() -> (f64, f64, f64) {
     let (small, small_note) = note_payload(SMALL);
     for (body, note) in [(&big, big_note), (&small, small_note)] {
         match parse(body).unwrap().activity.kind {
-            ActivityKind::NoteCreated { note_content } => assert!(note_content == note),
+            ActivityKind::NoteCreated(NoteCreated { note_content }) => {
+                assert!(note_content == note)
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -698,7 +701,7 @@ fn numbers_out_of_range_are_errors_not_infinity() {
     ))
     .unwrap();
     assert!(
-        matches!(payload.activity.kind, ActivityKind::LeadSizeChanged { lead_size, .. } if lead_size == 0.0)
+        matches!(payload.activity.kind, ActivityKind::LeadSizeChanged(LeadSizeChanged { lead_size, .. }) if lead_size == 0.0)
     );
     assert_eq!(payload.lead.size, Some(0.0));
     let max = parse(&body_with(
@@ -708,7 +711,7 @@ fn numbers_out_of_range_are_errors_not_infinity() {
     ))
     .unwrap();
     assert!(
-        matches!(max.activity.kind, ActivityKind::LeadSizeChanged { lead_size, .. } if lead_size == f64::MAX)
+        matches!(max.activity.kind, ActivityKind::LeadSizeChanged(LeadSizeChanged { lead_size, .. }) if lead_size == f64::MAX)
     );
 }
 

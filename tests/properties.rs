@@ -24,6 +24,7 @@
 mod oracles;
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveTime, SecondsFormat, Utc};
+use clinchpad_webhook::activity::*;
 use clinchpad_webhook::{
     parse, Activity, ActivityKind, ActivityType, Lead, Payload, Pipe, ReceivedKey, Stage, TodoDate,
     TodoTime, User,
@@ -352,164 +353,190 @@ fn kind(t: ActivityType) -> BoxedStrategy<ActivityKind> {
     use ActivityKind as K;
     use ActivityType as T;
     match t {
-        T::LeadCreated => Just(K::LeadCreated {}).boxed(),
+        T::LeadCreated => Just(K::LeadCreated(LeadCreated {})).boxed(),
         T::LeadMoved => (text(), text())
-            .prop_map(|(old_stage_name, new_stage_name)| K::LeadMoved {
-                old_stage_name,
-                new_stage_name,
+            .prop_map(|(old_stage_name, new_stage_name)| {
+                K::LeadMoved(LeadMoved {
+                    old_stage_name,
+                    new_stage_name,
+                })
             })
             .boxed(),
         T::LeadNameChanged => text()
-            .prop_map(|old_lead_name| K::LeadNameChanged { old_lead_name })
+            .prop_map(|old_lead_name| K::LeadNameChanged(LeadNameChanged { old_lead_name }))
             .boxed(),
-        T::LeadWon => Just(K::LeadWon {}).boxed(),
-        T::LeadLost => Just(K::LeadLost {}).boxed(),
+        T::LeadWon => Just(K::LeadWon(LeadWon {})).boxed(),
+        T::LeadLost => Just(K::LeadLost(LeadLost {})).boxed(),
         T::LeadAssigned => text()
-            .prop_map(|lead_assigned_to_name| K::LeadAssigned {
-                lead_assigned_to_name,
+            .prop_map(|lead_assigned_to_name| {
+                K::LeadAssigned(LeadAssigned {
+                    lead_assigned_to_name,
+                })
             })
             .boxed(),
         T::LeadUnassigned => text()
-            .prop_map(|old_lead_assigned_to_name| K::LeadUnassigned {
-                old_lead_assigned_to_name,
+            .prop_map(|old_lead_assigned_to_name| {
+                K::LeadUnassigned(LeadUnassigned {
+                    old_lead_assigned_to_name,
+                })
             })
             .boxed(),
         T::LeadSizeChanged => (number(), prop::option::of(number()))
-            .prop_map(|(lead_size, old_lead_size)| K::LeadSizeChanged {
-                lead_size,
-                old_lead_size,
+            .prop_map(|(lead_size, old_lead_size)| {
+                K::LeadSizeChanged(LeadSizeChanged {
+                    lead_size,
+                    old_lead_size,
+                })
             })
             .boxed(),
-        T::LeadRestored => Just(K::LeadRestored {}).boxed(),
+        T::LeadRestored => Just(K::LeadRestored(LeadRestored {})).boxed(),
         T::TodoCreated => (
             text(),
             text(),
             prop::option::of(todo_date()),
             prop::option::of(todo_time()),
         )
-            .prop_map(
-                |(todo_name, todo_type, todo_date, todo_time)| K::TodoCreated {
+            .prop_map(|(todo_name, todo_type, todo_date, todo_time)| {
+                K::TodoCreated(TodoCreated {
                     todo_name,
                     todo_type,
                     todo_date,
                     todo_time,
-                },
-            )
+                })
+            })
             .boxed(),
         T::TodoNameChanged => (text(), text())
-            .prop_map(|(todo_name, old_todo_name)| K::TodoNameChanged {
-                todo_name,
-                old_todo_name,
+            .prop_map(|(todo_name, old_todo_name)| {
+                K::TodoNameChanged(TodoNameChanged {
+                    todo_name,
+                    old_todo_name,
+                })
             })
             .boxed(),
         T::TodoTypeChanged => (text(), text(), text())
-            .prop_map(|(todo_name, todo_type, old_todo_type)| K::TodoTypeChanged {
-                todo_name,
-                todo_type,
-                old_todo_type,
+            .prop_map(|(todo_name, todo_type, old_todo_type)| {
+                K::TodoTypeChanged(TodoTypeChanged {
+                    todo_name,
+                    todo_type,
+                    old_todo_type,
+                })
             })
             .boxed(),
         T::TodoDateChanged => (text(), todo_date(), prop::option::of(todo_date()))
-            .prop_map(|(todo_name, todo_date, old_todo_date)| K::TodoDateChanged {
-                todo_name,
-                todo_date,
-                old_todo_date,
+            .prop_map(|(todo_name, todo_date, old_todo_date)| {
+                K::TodoDateChanged(TodoDateChanged {
+                    todo_name,
+                    todo_date,
+                    old_todo_date,
+                })
             })
             .boxed(),
         T::TodoTimeChanged => (text(), todo_time(), prop::option::of(todo_time()))
-            .prop_map(|(todo_name, todo_time, old_todo_time)| K::TodoTimeChanged {
-                todo_name,
-                todo_time,
-                old_todo_time,
+            .prop_map(|(todo_name, todo_time, old_todo_time)| {
+                K::TodoTimeChanged(TodoTimeChanged {
+                    todo_name,
+                    todo_time,
+                    old_todo_time,
+                })
             })
             .boxed(),
         T::TodoDoneChanged => (text(), any::<bool>())
-            .prop_map(|(todo_name, todo_done)| K::TodoDoneChanged {
-                todo_name,
-                todo_done,
+            .prop_map(|(todo_name, todo_done)| {
+                K::TodoDoneChanged(TodoDoneChanged {
+                    todo_name,
+                    todo_done,
+                })
             })
             .boxed(),
         T::TodoDeleted => text()
-            .prop_map(|todo_name| K::TodoDeleted { todo_name })
+            .prop_map(|todo_name| K::TodoDeleted(TodoDeleted { todo_name }))
             .boxed(),
         T::NoteCreated => text()
-            .prop_map(|note_content| K::NoteCreated { note_content })
+            .prop_map(|note_content| K::NoteCreated(NoteCreated { note_content }))
             .boxed(),
         T::NoteUpdated => text()
-            .prop_map(|note_content| K::NoteUpdated { note_content })
+            .prop_map(|note_content| K::NoteUpdated(NoteUpdated { note_content }))
             .boxed(),
         T::NoteDeleted => text()
-            .prop_map(|note_content| K::NoteDeleted { note_content })
+            .prop_map(|note_content| K::NoteDeleted(NoteDeleted { note_content }))
             .boxed(),
         T::AttachmentCreated => (text(), text())
-            .prop_map(
-                |(attachment_filename, attachment_url)| K::AttachmentCreated {
+            .prop_map(|(attachment_filename, attachment_url)| {
+                K::AttachmentCreated(AttachmentCreated {
                     attachment_filename,
                     attachment_url,
-                },
-            )
+                })
+            })
             .boxed(),
         T::AttachmentDeleted => text()
-            .prop_map(|attachment_filename| K::AttachmentDeleted {
-                attachment_filename,
+            .prop_map(|attachment_filename| {
+                K::AttachmentDeleted(AttachmentDeleted {
+                    attachment_filename,
+                })
             })
             .boxed(),
         T::RecordCreated => (text(), scalar_text())
-            .prop_map(|(record_name, record_value)| K::RecordCreated {
-                record_name,
-                record_value,
+            .prop_map(|(record_name, record_value)| {
+                K::RecordCreated(RecordCreated {
+                    record_name,
+                    record_value,
+                })
             })
             .boxed(),
         T::RecordUpdated => (text(), scalar_text(), prop::option::of(scalar_text()))
-            .prop_map(
-                |(record_name, record_value, old_record_value)| K::RecordUpdated {
+            .prop_map(|(record_name, record_value, old_record_value)| {
+                K::RecordUpdated(RecordUpdated {
                     record_name,
                     record_value,
                     old_record_value,
-                },
-            )
+                })
+            })
             .boxed(),
         T::RecordDeleted => (text(), scalar_text())
-            .prop_map(|(record_name, record_value)| K::RecordDeleted {
-                record_name,
-                record_value,
+            .prop_map(|(record_name, record_value)| {
+                K::RecordDeleted(RecordDeleted {
+                    record_name,
+                    record_value,
+                })
             })
             .boxed(),
         T::ContactAdded => text()
-            .prop_map(|contact_name| K::ContactAdded { contact_name })
+            .prop_map(|contact_name| K::ContactAdded(ContactAdded { contact_name }))
             .boxed(),
         T::ContactRemoved => text()
-            .prop_map(|contact_name| K::ContactRemoved { contact_name })
+            .prop_map(|contact_name| K::ContactRemoved(ContactRemoved { contact_name }))
             .boxed(),
         T::ProductAdded => (text(), number(), prop::option::of(number()))
-            .prop_map(
-                |(product_name, product_quantity, product_price)| K::ProductAdded {
+            .prop_map(|(product_name, product_quantity, product_price)| {
+                K::ProductAdded(ProductAdded {
                     product_name,
                     product_quantity,
                     product_price,
-                },
-            )
+                })
+            })
             .boxed(),
         T::ProductRemoved => (text(), number())
-            .prop_map(|(product_name, product_quantity)| K::ProductRemoved {
-                product_name,
-                product_quantity,
+            .prop_map(|(product_name, product_quantity)| {
+                K::ProductRemoved(ProductRemoved {
+                    product_name,
+                    product_quantity,
+                })
             })
             .boxed(),
         T::ZoneAdded => text()
-            .prop_map(|zone_name| K::ZoneAdded { zone_name })
+            .prop_map(|zone_name| K::ZoneAdded(ZoneAdded { zone_name }))
             .boxed(),
         T::ZoneRemoved => text()
-            .prop_map(|zone_name| K::ZoneRemoved { zone_name })
+            .prop_map(|zone_name| K::ZoneRemoved(ZoneRemoved { zone_name }))
             .boxed(),
         T::SourceAdded => text()
-            .prop_map(|source_name| K::SourceAdded { source_name })
+            .prop_map(|source_name| K::SourceAdded(SourceAdded { source_name }))
             .boxed(),
         T::SourceRemoved => text()
-            .prop_map(|source_name| K::SourceRemoved { source_name })
+            .prop_map(|source_name| K::SourceRemoved(SourceRemoved { source_name }))
             .boxed(),
         T::EmailReceived => text()
-            .prop_map(|subject| K::EmailReceived { subject })
+            .prop_map(|subject| K::EmailReceived(EmailReceived { subject }))
             .boxed(),
         other => panic!("no strategy for activity type {other}: add one"),
     }

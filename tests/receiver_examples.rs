@@ -1,7 +1,7 @@
 //! The example receivers as a user starts them: with the key from the environment, refusing to
 //! start without one, and without verification only when told so explicitly. Each runs as a
 //! child process on an ephemeral port of 127.0.0.1 and gets real HTTP requests.
-#![cfg(feature = "axum")]
+#![cfg(any(feature = "axum", feature = "actix-web"))]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -133,62 +133,110 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
+/// The examples this build can run: name and feature.
+fn examples() -> Vec<(&'static str, &'static str)> {
+    let mut found = Vec::new();
+    if cfg!(feature = "axum") {
+        found.push(("axum_receiver", "axum"));
+    }
+    if cfg!(feature = "actix-web") {
+        found.push(("actix_receiver", "actix-web"));
+    }
+    found
+}
+
 #[test]
-fn the_axum_example_refuses_to_start_without_a_key() {
-    for key in [None, Some("")] {
-        let output = run_to_end(example("axum_receiver", "axum", &[], key));
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!output.status.success(), "{key:?}: {stderr}");
+fn an_example_receiver_refuses_to_start_without_a_key() {
+    for (name, feature) in examples() {
+        for key in [None, Some("")] {
+            let output = run_to_end(example(name, feature, &[], key));
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(!output.status.success(), "{name}, {key:?}: {stderr}");
+            assert!(
+                stderr.contains("CLINCHPAD_HANDSHAKE_KEY"),
+                "{name}, {key:?}: {stderr}"
+            );
+            assert!(
+                stderr.contains("--unverified"),
+                "{name}: the way out is named\n{stderr}"
+            );
+        }
+        // Both ways at once is a contradiction, not a choice to guess.
+        let output = run_to_end(example(name, feature, &["--unverified"], Some("k")));
+        assert!(!output.status.success(), "{name}");
         assert!(
-            stderr.contains("CLINCHPAD_HANDSHAKE_KEY"),
-            "{key:?}: {stderr}"
-        );
-        assert!(
-            stderr.contains("--unverified"),
-            "{key:?}: the way out is named\n{stderr}"
+            String::from_utf8_lossy(&output.stderr).contains("contradict"),
+            "{name}"
         );
     }
-    // Both ways at once is a contradiction, not a choice to guess.
-    let output = run_to_end(example(
-        "axum_receiver",
-        "axum",
-        &["--unverified"],
-        Some("k"),
-    ));
-    assert!(!output.status.success());
-    assert!(String::from_utf8_lossy(&output.stderr).contains("contradict"));
 }
 
 #[test]
-fn the_axum_example_checks_the_key_from_the_environment() {
-    let running = start(example("axum_receiver", "axum", &[], Some("gfhkd1asfsa")));
-    let path = "/hooks/clinchpad";
-    assert_eq!(
-        post(&running.address, path, &fixture("lead_moved.json")),
-        204
-    );
-    let forged = String::from_utf8(fixture("lead_moved.json"))
-        .unwrap()
-        .replace("gfhkd1asfsa", "forged");
-    assert_eq!(post(&running.address, path, forged.as_bytes()), 401);
-    assert_eq!(post(&running.address, path, b"{}"), 400);
-}
-
-#[test]
-fn the_axum_example_runs_unverified_only_when_told_and_says_so() {
-    let running = start(example("axum_receiver", "axum", &["--unverified"], None));
-    let forged = String::from_utf8(fixture("lead_moved.json"))
-        .unwrap()
-        .replace("gfhkd1asfsa", "forged");
-    assert_eq!(
-        post(&running.address, "/hooks/clinchpad", forged.as_bytes()),
-        204
-    );
-    let started = &running.started;
-    assert!(
-        started
+fn an_example_receiver_checks_the_key_from_the_environment() {
+    for (name, feature) in examples() {
+        let running = start(example(name, feature, &[], Some("gfhkd1asfsa")));
+        let path = "/hooks/clinchpad";
+        assert_eq!(
+            post(&running.address, path, &fixture("lead_moved.json")),
+            204,
+            "{name}"
+        );
+        let forged = String::from_utf8(fixture("lead_moved.json"))
+            .unwrap()
+            .replace("gfhkd1asfsa", "forged");
+        assert_eq!(
+            post(&running.address, path, forged.as_bytes()),
+            401,
+            "{name}"
+        );
+        assert_eq!(post(&running.address, path, b"{}"), 400, "{name}");
+        // Each delivery and each refusal is one line of the log (among the framework's own).
+        let mut log = Vec::new();
+        while log.len() < 3 {
+            let line = running
+                .log
+                .recv_timeout(PATIENCE)
+                .expect("a line per request");
+            if line.contains("moved") || line.contains("refused") {
+                log.push(line);
+            }
+        }
+        assert!(
+            log[0].contains("moved") && log[0].contains("INFO"),
+            "{name}: {log:?}"
+        );
+        assert!(
+            log[1].contains("refused") && log[1].contains("401"),
+            "{name}: {log:?}"
+        );
+        assert!(
+            log[2].contains("refused") && log[2].contains("400"),
+            "{name}: {log:?}"
+        );
+        assert!(log
             .iter()
-            .any(|line| line.contains("WARN") && line.contains("--unverified")),
-        "no warning in {started:?}"
-    );
+            .all(|line| !line.contains("gfhkd1asfsa") && !line.contains("forged")));
+    }
+}
+
+#[test]
+fn an_example_receiver_runs_unverified_only_when_told_and_says_so() {
+    for (name, feature) in examples() {
+        let running = start(example(name, feature, &["--unverified"], None));
+        let forged = String::from_utf8(fixture("lead_moved.json"))
+            .unwrap()
+            .replace("gfhkd1asfsa", "forged");
+        assert_eq!(
+            post(&running.address, "/hooks/clinchpad", forged.as_bytes()),
+            204,
+            "{name}"
+        );
+        let started = &running.started;
+        assert!(
+            started
+                .iter()
+                .any(|line| line.contains("WARN") && line.contains("--unverified")),
+            "{name}: no warning in {started:?}"
+        );
+    }
 }

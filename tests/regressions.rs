@@ -5,6 +5,7 @@
 #[allow(dead_code)]
 mod oracles;
 use chrono::NaiveTime;
+use clinchpad_webhook::activity::*;
 use clinchpad_webhook::{ActivityKind, Error, Payload, TodoTime};
 use oracles::parse;
 use serde_json::json;
@@ -83,7 +84,9 @@ fn todo_times_built_from_a_time_read_back_as_that_time() {
     body["activity"] = json!({"_id": "a", "created_at": "2014-01-10T09:37:58Z",
         "type": "todo:time_changed", "todo_name": "Call", "todo_time": "09:00"});
     let mut payload = parse(&serde_json::to_vec(&body).unwrap()).unwrap();
-    if let ActivityKind::TodoTimeChanged { todo_time, .. } = &mut payload.activity.kind {
+    if let ActivityKind::TodoTimeChanged(TodoTimeChanged { todo_time, .. }) =
+        &mut payload.activity.kind
+    {
         *todo_time = TodoTime::from(t(9, 0, 30, 0));
     }
     assert_eq!(round_trip(&payload), payload);

@@ -6,8 +6,9 @@
 mod oracles;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use clinchpad_webhook::activity::*;
 use clinchpad_webhook::{
-    parse, Activity, ActivityKind, ActivityType, Lead, Payload, Pipe, Stage, TodoDate, User,
+    Activity, ActivityKind, ActivityType, Lead, Payload, Pipe, Stage, TodoDate, User,
 };
 use serde_json::{json, Map, Value};
 
@@ -17,7 +18,7 @@ fn at() -> DateTime<Utc> {
 
 /// A payload with a user on the activity and the lead, and a stage and a pipe.
 fn full() -> Payload {
-    let mut activity = Activity::new("a1", at(), ActivityKind::LeadWon {});
+    let mut activity = Activity::new("a1", at(), ActivityKind::LeadWon(LeadWon {}));
     activity.user = Some(User::new("u1", "Dana"));
     let mut lead = Lead::new("l1", "Acme");
     lead.user = Some(User::new("u2", "Sam"));
@@ -95,10 +96,10 @@ fn an_unknown_field_named_like_a_modelled_one_is_refused_on_every_object() {
 #[test]
 fn an_unknown_field_named_like_a_field_of_the_activitys_type_is_refused() {
     let mut payload = full();
-    payload.activity.kind = ActivityKind::LeadMoved {
+    payload.activity.kind = ActivityKind::LeadMoved(LeadMoved {
         old_stage_name: "Offer".into(),
         new_stage_name: "Won".into(),
-    };
+    });
     payload
         .activity
         .extra
@@ -169,40 +170,40 @@ fn a_number_that_is_not_finite_is_refused_naming_its_field() {
         assert!(refused(&payload).contains("`lead.size`"));
         for (kind, field) in [
             (
-                ActivityKind::LeadSizeChanged {
+                ActivityKind::LeadSizeChanged(LeadSizeChanged {
                     lead_size: n,
                     old_lead_size: None,
-                },
+                }),
                 "lead_size",
             ),
             (
-                ActivityKind::LeadSizeChanged {
+                ActivityKind::LeadSizeChanged(LeadSizeChanged {
                     lead_size: 1.0,
                     old_lead_size: Some(n),
-                },
+                }),
                 "old_lead_size",
             ),
             (
-                ActivityKind::ProductAdded {
+                ActivityKind::ProductAdded(ProductAdded {
                     product_name: "p".into(),
                     product_quantity: n,
                     product_price: None,
-                },
+                }),
                 "product_quantity",
             ),
             (
-                ActivityKind::ProductAdded {
+                ActivityKind::ProductAdded(ProductAdded {
                     product_name: "p".into(),
                     product_quantity: 1.0,
                     product_price: Some(n),
-                },
+                }),
                 "product_price",
             ),
             (
-                ActivityKind::ProductRemoved {
+                ActivityKind::ProductRemoved(ProductRemoved {
                     product_name: "p".into(),
                     product_quantity: n,
-                },
+                }),
                 "product_quantity",
             ),
         ] {
@@ -280,11 +281,11 @@ fn todo_dates_built_from_any_date_read_back_equal() {
         let todo = TodoDate::from(date);
         assert_eq!(TodoDate::new(todo.as_str()), todo, "{date}");
         let mut payload = full();
-        payload.activity.kind = ActivityKind::TodoDateChanged {
+        payload.activity.kind = ActivityKind::TodoDateChanged(TodoDateChanged {
             todo_name: "Call".into(),
             todo_date: todo.clone(),
             old_todo_date: Some(todo),
-        };
+        });
         oracles::check_payload_round_trip(&payload);
     }
 }
@@ -294,6 +295,7 @@ fn todo_dates_built_from_any_date_read_back_equal() {
 #[cfg(feature = "testing")]
 mod test_support {
     use super::*;
+    use clinchpad_webhook::parse;
 
     #[test]
     fn built_samples_read_back_equal() {

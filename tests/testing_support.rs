@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{TimeZone, Utc};
+use clinchpad_webhook::activity::*;
 use clinchpad_webhook::testing::samples;
 use clinchpad_webhook::{
     parse, parse_verified, verify, ActivityKind, ActivityType, Error, Lead, Payload, User,
@@ -79,10 +80,10 @@ fn overrides_apply_and_survive_the_wire() {
     owner.size = Some(1234.5);
     owner.archived = Some(false);
     let user = User::new("65e7262bcce8b4c3750000bb", "Ana Lima");
-    let kind = ActivityKind::LeadMoved {
+    let kind = ActivityKind::LeadMoved(LeadMoved {
         old_stage_name: "Offer".into(),
         new_stage_name: "Won".into(),
-    };
+    });
 
     let sample = Payload::sample(ActivityType::LeadMoved)
         .with_lead(owner.clone())
@@ -120,9 +121,10 @@ fn overrides_apply_and_survive_the_wire() {
     );
 
     // The kind may change type: the payload becomes one of the new type.
-    let note = Payload::sample(ActivityType::LeadWon).with_kind(ActivityKind::NoteCreated {
-        note_content: "Changed".into(),
-    });
+    let note =
+        Payload::sample(ActivityType::LeadWon).with_kind(ActivityKind::NoteCreated(NoteCreated {
+            note_content: "Changed".into(),
+        }));
     let parsed = parse(&note.to_wire_bytes()).unwrap();
     assert_eq!(
         parsed.activity.kind.activity_type(),

@@ -15,11 +15,11 @@ use crate::extra::{Key, StrictValue};
 use crate::reader::{plain, FillIn, ObjectReader};
 use crate::user::UserReader;
 use crate::wire::Timestamp;
-use crate::{Activity, ActivityKind};
+use crate::{Activity, ActivityKind, ActivityType};
 use chrono::{DateTime, Utc};
 
 object_reader!(
-    ActivityReader fills Activity = Activity::new("", DateTime::<Utc>::MIN_UTC, ActivityKind::LeadCreated {})
+    ActivityReader fills Activity = Activity::new("", DateTime::<Utc>::MIN_UTC, ActivityKind::LeadCreated(super::LeadCreated {}))
 );
 
 impl<'de> FillIn<'de> for ActivityReader<'_> {
@@ -133,5 +133,49 @@ impl<'de> Visitor<'de> for KindReader<'_> {
 impl<'de> serde::Deserialize<'de> for ActivityKind {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(KindReader(ObjectReader::new(&Track::default())))
+    }
+}
+
+/// Reads the fields of one documented type on their own, `{<fields>}`, with `build` (the
+/// type's `from_pending`). Fields other than the type's are an error.
+pub(crate) fn read_data<'de, D: Deserializer<'de>, T>(
+    deserializer: D,
+    activity_type: ActivityType,
+    build: fn(&mut Pending<'_>) -> Result<T, FieldError>,
+) -> Result<T, D::Error> {
+    deserializer.deserialize_map(DataReader {
+        activity_type,
+        build,
+    })
+}
+
+struct DataReader<T> {
+    activity_type: ActivityType,
+    build: fn(&mut Pending<'_>) -> Result<T, FieldError>,
+}
+
+impl<'de, T> Visitor<'de> for DataReader<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an object with the fields of `{}`", self.activity_type)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let track = Track::default();
+        let object = ObjectReader::new(&track);
+        let mut pending = Pending::default();
+        while let Some(key) = object.next_key(&mut map)? {
+            keep_pending(&object, &mut map, &mut pending, key)?;
+        }
+        let data = (self.build)(&mut pending).map_err(|err| de::Error::custom(err.message))?;
+        match pending.into_map().into_iter().next() {
+            None => Ok(data),
+            Some((key, _)) => Err(de::Error::custom(format_args!(
+                "unknown field {} for activity type {}",
+                crate::escape::quote(&key),
+                crate::escape::quote(self.activity_type.as_str())
+            ))),
+        }
     }
 }

@@ -1,8 +1,26 @@
-//! [`Activity`], [`ActivityKind`] and [`ActivityType`]: what happened on the lead.
+//! What happened on the lead: [`Activity`], its [`ActivityKind`], the [`ActivityType`] names,
+//! and one struct per documented type with that type's fields ([`LeadMoved`],
+//! [`NoteCreated`], ...), all generated from one table of the 33 types.
+//!
+//! ```
+//! use clinchpad_webhook::activity::LeadMoved;
+//! use clinchpad_webhook::{Lead, Payload};
+//!
+//! fn on_moved(lead: &Lead, moved: &LeadMoved) -> String {
+//!     format!("{}: {} -> {}", lead.name, moved.old_stage_name, moved.new_stage_name)
+//! }
+//!
+//! let payload: Payload = clinchpad_webhook::parse(&std::fs::read("fixtures/lead_moved.json")?)?;
+//! if let Some(moved) = payload.activity.kind.get::<LeadMoved>() {
+//!     println!("{}", on_moved(&payload.lead, moved));
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #[macro_use]
 mod table;
-mod de;
+pub(crate) mod data;
+pub(crate) mod de;
 pub(crate) mod fields;
 mod types;
 
@@ -16,8 +34,9 @@ use serde_json::{Map, Value};
 use crate::extra::write_extra;
 use crate::{ActivityId, User};
 
+pub use data::ActivityData;
 pub(crate) use de::ActivityReader;
-pub use types::{ActivityKind, ActivityType};
+pub use types::*;
 
 /// One activity on a lead: who did what, and when.
 ///
@@ -31,7 +50,7 @@ pub use types::{ActivityKind, ActivityType};
 ///     "_id": "52cfbf76cce8b40f0f000005", "created_at": "2014-01-10T09:37:58Z",
 ///     "note_content": "Hello world!", "type": "note:created"
 /// }"#)?;
-/// assert!(matches!(activity.kind, ActivityKind::NoteCreated { ref note_content } if note_content == "Hello world!"));
+/// assert!(matches!(activity.kind, ActivityKind::NoteCreated(ref note) if note.note_content == "Hello world!"));
 /// assert_eq!(activity.created_at.to_rfc3339(), "2014-01-10T09:37:58+00:00");
 /// # Ok::<(), serde_json::Error>(())
 /// ```
@@ -52,22 +71,27 @@ pub struct Activity {
 }
 
 impl Activity {
-    /// An activity with the given id, time and kind, no user and no other fields.
+    /// An activity with the given id, time and kind (or a type's data), no user and no other
+    /// fields.
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
-    /// use clinchpad_webhook::{Activity, ActivityKind};
+    /// use clinchpad_webhook::{activity::LeadWon, Activity};
     ///
     /// let at = Utc.with_ymd_and_hms(2024, 3, 5, 14, 7, 31).unwrap();
-    /// let activity = Activity::new("a1", at, ActivityKind::LeadWon {});
+    /// let activity = Activity::new("a1", at, LeadWon {});
     /// assert_eq!(activity.kind.type_name(), "lead:won");
     /// ```
-    pub fn new(id: impl Into<ActivityId>, created_at: DateTime<Utc>, kind: ActivityKind) -> Self {
+    pub fn new(
+        id: impl Into<ActivityId>,
+        created_at: DateTime<Utc>,
+        kind: impl Into<ActivityKind>,
+    ) -> Self {
         Activity {
             id: id.into(),
             created_at,
             user: None,
-            kind,
+            kind: kind.into(),
             extra: Map::new(),
         }
     }

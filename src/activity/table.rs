@@ -1,7 +1,8 @@
 //! The macro that turns the table of activity types (in `types.rs`) into code: the
-//! [`ActivityType`](crate::ActivityType) enum and its string mapping, the
-//! [`ActivityKind`](crate::ActivityKind) enum with each type's fields, and the conversion of
-//! pending fields into a kind. Adding a type is one row of the table.
+//! [`ActivityType`](crate::ActivityType) enum and its string mapping, one struct per type
+//! with the type's fields and its conversions, the [`ActivityKind`](crate::ActivityKind) enum
+//! that wraps them, and the conversion of pending fields into a kind. Adding a type is one row
+//! of the table.
 
 /// Reads one table field from the pending fields: by its type's [`FieldSlot`], or as
 /// [`ScalarText`] when the row marks it `#[scalar]`.
@@ -104,10 +105,117 @@ macro_rules! activity_types {
             }
         }
 
-        /// What happened, with the fields of its type: one variant per documented type, and
-        /// [`ActivityKind::Unknown`] for types this version does not know.
+        $(
+            #[doc = concat!("`", $wire, "`: ", $description, ".")]
+            ///
+            #[doc = concat!(
+                "The data of [`ActivityKind::", stringify!($variant), "`], one field per field ",
+                "of the type under its wire name; `Option` for the fields the documentation ",
+                "calls \"(if applicable)\". See [`ActivityData`](crate::ActivityData) for ",
+                "reaching it from a kind."
+            )]
+            #[derive(Debug, Clone, PartialEq)]
+            pub struct $variant {
+                $(
+                    #[doc = concat!("`", stringify!($field), "` on the wire.")]
+                    pub $field: $fty,
+                )*
+            }
+
+            impl $crate::activity::data::sealed::Sealed for $variant {}
+
+            impl $crate::ActivityData for $variant {
+                const TYPE: ActivityType = ActivityType::$variant;
+
+                fn from_kind(kind: &ActivityKind) -> Option<&Self> {
+                    match kind {
+                        ActivityKind::$variant(data) => Some(data),
+                        _ => None,
+                    }
+                }
+
+                fn from_kind_mut(kind: &mut ActivityKind) -> Option<&mut Self> {
+                    match kind {
+                        ActivityKind::$variant(data) => Some(data),
+                        _ => None,
+                    }
+                }
+            }
+
+            impl From<$variant> for ActivityKind {
+                fn from(data: $variant) -> ActivityKind {
+                    ActivityKind::$variant(data)
+                }
+            }
+
+            /// The kind's data when it is of this type; otherwise the kind, unchanged.
+            impl TryFrom<ActivityKind> for $variant {
+                type Error = ActivityKind;
+
+                fn try_from(kind: ActivityKind) -> Result<Self, ActivityKind> {
+                    match kind {
+                        ActivityKind::$variant(data) => Ok(data),
+                        other => Err(other),
+                    }
+                }
+            }
+
+            #[allow(unused_variables)]
+            impl $variant {
+                /// Reads the type's fields from the pending ones, taking them out.
+                pub(crate) fn from_pending(
+                    pending: &mut $crate::activity::fields::Pending<'_>,
+                ) -> Result<Self, $crate::activity::fields::FieldError> {
+                    Ok($variant {
+                        $($field: read_field!(pending, $field: $fty $(, $how)?)?,)*
+                    })
+                }
+
+                /// Writes the type's fields into a map being serialized.
+                pub(crate) fn write_fields<M: serde::ser::SerializeMap>(
+                    &self,
+                    map: &mut M,
+                ) -> Result<(), M::Error> {
+                    $($crate::activity::fields::FieldSlot::write(&self.$field, stringify!($field), map)?;)*
+                    Ok(())
+                }
+
+                /// Calls `each` with the wire name and text of every field the table marks
+                /// `#[scalar]` (text that may arrive as a JSON number).
+                fn scalar_texts_mut(&mut self, each: &mut impl FnMut(&'static str, &mut String)) {
+                    $(if_scalar!($($how)?,
+                        if let Some(text) = $crate::activity::fields::ScalarText::text_mut(&mut self.$field) {
+                            each(stringify!($field), text);
+                        }
+                    );)*
+                }
+            }
+
+            /// Written as the type's fields alone: `{"old_stage_name": ..., ...}`.
+            impl serde::Serialize for $variant {
+                fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                    use serde::ser::SerializeMap;
+                    let mut map = serializer.serialize_map(None)?;
+                    self.write_fields(&mut map)?;
+                    map.end()
+                }
+            }
+
+            /// Read from the type's fields alone, as the type's fields of an activity are: a
+            /// field this version does not know is an error here.
+            impl<'de> serde::Deserialize<'de> for $variant {
+                fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                    $crate::activity::de::read_data(deserializer, ActivityType::$variant, $variant::from_pending)
+                }
+            }
+        )*
+
+        /// What happened, with the data of its type: one variant per documented type, each
+        /// holding the type's own struct, and [`ActivityKind::Unknown`] for types this version
+        /// does not know.
         ///
         /// ```
+        /// use clinchpad_webhook::activity::LeadMoved;
         /// use clinchpad_webhook::ActivityKind;
         ///
         /// let payload = clinchpad_webhook::parse(br#"{
@@ -116,12 +224,15 @@ macro_rules! activity_types {
         ///     "lead": {"_id": "l1", "name": "Acme"}
         /// }"#)?;
         /// match &payload.activity.kind {
-        ///     ActivityKind::LeadMoved { old_stage_name, new_stage_name } => {
+        ///     ActivityKind::LeadMoved(LeadMoved { old_stage_name, new_stage_name }) => {
         ///         assert_eq!((old_stage_name.as_str(), new_stage_name.as_str()), ("Offer", "Won"));
         ///     }
         ///     ActivityKind::Unknown { type_name, .. } => println!("new type: {type_name}"),
         ///     other => println!("{}", other.type_name()),
         /// }
+        /// // Or straight to one type's data:
+        /// let moved: &LeadMoved = payload.activity.kind.get().unwrap();
+        /// assert_eq!(moved.new_stage_name, "Won");
         /// # Ok::<(), clinchpad_webhook::Error>(())
         /// ```
         #[derive(Debug, Clone, PartialEq)]
@@ -129,12 +240,7 @@ macro_rules! activity_types {
         pub enum ActivityKind {
             $(
                 #[doc = concat!("`", $wire, "`: ", $description, ".")]
-                $variant {
-                    $(
-                        #[doc = concat!("`", stringify!($field), "` on the wire.")]
-                        $field: $fty,
-                    )*
-                },
+                $variant($variant),
             )*
             /// A type this version does not know, kept whole: its wire name and every field
             /// of the activity other than `_id`, `created_at`, `type` and `user`.
@@ -151,12 +257,13 @@ macro_rules! activity_types {
             /// included.
             ///
             /// ```
-            /// let kind = clinchpad_webhook::ActivityKind::LeadWon {};
-            /// assert_eq!(kind.type_name(), "lead:won");
+            /// use clinchpad_webhook::{activity::LeadWon, ActivityKind};
+            ///
+            /// assert_eq!(ActivityKind::from(LeadWon {}).type_name(), "lead:won");
             /// ```
             pub fn type_name(&self) -> &str {
                 match self {
-                    $(ActivityKind::$variant { .. } => $wire,)*
+                    $(ActivityKind::$variant(_) => $wire,)*
                     ActivityKind::Unknown { type_name, .. } => type_name,
                 }
             }
@@ -164,13 +271,14 @@ macro_rules! activity_types {
             /// The documented type, or `None` for [`Unknown`](ActivityKind::Unknown).
             ///
             /// ```
-            /// use clinchpad_webhook::{ActivityKind, ActivityType};
-            /// let kind = ActivityKind::NoteCreated { note_content: "Hello".into() };
+            /// use clinchpad_webhook::{activity::NoteCreated, ActivityKind, ActivityType};
+            ///
+            /// let kind = ActivityKind::from(NoteCreated { note_content: "Hello".into() });
             /// assert_eq!(kind.activity_type(), Some(ActivityType::NoteCreated));
             /// ```
             pub fn activity_type(&self) -> Option<ActivityType> {
                 match self {
-                    $(ActivityKind::$variant { .. } => Some(ActivityType::$variant),)*
+                    $(ActivityKind::$variant(_) => Some(ActivityType::$variant),)*
                     ActivityKind::Unknown { .. } => None,
                 }
             }
@@ -182,11 +290,7 @@ macro_rules! activity_types {
                 pending: &mut $crate::activity::fields::Pending<'_>,
             ) -> Result<ActivityKind, $crate::activity::fields::FieldError> {
                 match type_name.as_ref() {
-                    $(
-                        $wire => Ok(ActivityKind::$variant {
-                            $($field: read_field!(pending, $field: $fty $(, $how)?)?,)*
-                        }),
-                    )*
+                    $($wire => $variant::from_pending(pending).map(ActivityKind::$variant),)*
                     _ => Ok(ActivityKind::Unknown {
                         type_name: type_name.into_owned(),
                         fields: std::mem::take(pending).into_map(),
@@ -196,18 +300,9 @@ macro_rules! activity_types {
 
             /// Calls `each` with the wire name and text of every field of the kind that the
             /// table marks `#[scalar]` (text that may arrive as a JSON number).
-            #[allow(unused_variables)]
             pub(crate) fn scalar_texts_mut(&mut self, mut each: impl FnMut(&'static str, &mut String)) {
                 match self {
-                    $(
-                        ActivityKind::$variant { $($field),* } => {
-                            $(if_scalar!($($how)?,
-                                if let Some(text) = $crate::activity::fields::ScalarText::text_mut($field) {
-                                    each(stringify!($field), text);
-                                }
-                            );)*
-                        }
-                    )*
+                    $(ActivityKind::$variant(data) => data.scalar_texts_mut(&mut each),)*
                     ActivityKind::Unknown { .. } => {}
                 }
             }
@@ -215,12 +310,7 @@ macro_rules! activity_types {
             /// Writes the type's fields (not `type` itself) into a map being serialized.
             pub(crate) fn write_fields<M: serde::ser::SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
                 match self {
-                    $(
-                        ActivityKind::$variant { $($field),* } => {
-                            $($crate::activity::fields::FieldSlot::write($field, stringify!($field), map)?;)*
-                            Ok(())
-                        }
-                    )*
+                    $(ActivityKind::$variant(data) => data.write_fields(map),)*
                     ActivityKind::Unknown { type_name, fields } => {
                         if let Some(documented) = ActivityType::from_wire(type_name) {
                             return Err(serde::ser::Error::custom(format_args!(

@@ -1,0 +1,188 @@
+//! An [actix-web](https://docs.rs/actix-web/4) extractor: [`ClinchPadWebhook`] hands your
+//! handler a payload that a [`Receiver`] has read, limited, parsed and verified, with the raw
+//! body.
+//!
+//! The extractor is a thin adapter: it finds the [`Receiver`] in the app's data, reads the
+//! query string and the body within the receiver's limit, and calls [`Receiver::receive`].
+//! Everything else (the keys, where they may come from, the statuses) is the receiver's, the
+//! same as with the `axum` feature.
+//!
+//! # Set-up
+//!
+//! Put the receiver in the app's data, as a plain value (`App::app_data(receiver)`) or as
+//! `web::Data<Receiver>`. Build it once at start-up with [`Receiver::from_env`], which fails
+//! closed: an unset or empty variable stops the start-up with an error naming it.
+//!
+//! ```no_run
+//! use actix_web::{web, App, HttpResponse, HttpServer};
+//! use clinchpad_webhook::{actix::ClinchPadWebhook, Receiver};
+//!
+//! async fn hook(webhook: ClinchPadWebhook) -> HttpResponse {
+//!     println!("{} on {}", webhook.activity.kind.type_name(), webhook.lead.name);
+//!     HttpResponse::NoContent().finish()
+//! }
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let receiver = Receiver::from_env("CLINCHPAD_HANDSHAKE_KEY")?;
+//!     actix_web::rt::System::new().block_on(
+//!         HttpServer::new(move || {
+//!             App::new()
+//!                 .app_data(receiver.clone())
+//!                 .route("/hooks/clinchpad", web::post().to(hook))
+//!         })
+//!         .bind("127.0.0.1:3000")?
+//!         .run(),
+//!     )?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! # Rejections
+//!
+//! A refused request is answered with the [`Rejection`]'s status (400, 401 or 413) and its
+//! text, which never holds a key; actix-web's `PayloadConfig` does not apply, the receiver's
+//! limit does. An app with no [`Receiver`] in its data is answered `500`, with a text that
+//! says so. To log rejections, take `Result<ClinchPadWebhook, actix_web::Error>` and look for
+//! the [`Rejection`] in the error:
+//!
+//! ```
+//! use actix_web::{HttpResponse, ResponseError};
+//! use clinchpad_webhook::{actix::ClinchPadWebhook, Rejection};
+//!
+//! async fn hook(webhook: Result<ClinchPadWebhook, actix_web::Error>) -> HttpResponse {
+//!     match webhook {
+//!         Ok(webhook) => HttpResponse::NoContent().finish(),
+//!         Err(err) => {
+//!             if let Some(rejection) = err.as_error::<Rejection>() {
+//!                 eprintln!("refused a webhook: {rejection}"); // never holds a key
+//!             }
+//!             err.error_response()
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! # Testing a route
+//!
+//! A request through the app, with no server: actix-web's `test` module.
+//!
+//! ```
+//! use actix_web::{http::StatusCode, test, web, App, HttpResponse};
+//! use clinchpad_webhook::{actix::ClinchPadWebhook, HandshakeKey, Receiver};
+//!
+//! async fn hook(webhook: ClinchPadWebhook) -> HttpResponse {
+//!     HttpResponse::Ok().body(webhook.lead.name.clone())
+//! }
+//!
+//! actix_web::rt::System::new().block_on(async {
+//!     let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa").unwrap());
+//!     let app = test::init_service(
+//!         App::new().app_data(receiver).route("/hooks/clinchpad", web::post().to(hook)),
+//!     )
+//!     .await;
+//!     let post = |body: Vec<u8>| test::TestRequest::post().uri("/hooks/clinchpad").set_payload(body).to_request();
+//!
+//!     let delivery = std::fs::read("fixtures/lead_won.json").unwrap();
+//!     let response = test::call_service(&app, post(delivery)).await;
+//!     assert_eq!(response.status(), StatusCode::OK);
+//!
+//!     let response = test::call_service(&app, post(b"{}".to_vec())).await;
+//!     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+//! });
+//! ```
+
+use std::future::{poll_fn, Future};
+use std::ops::Deref;
+use std::pin::Pin;
+
+use ::actix_web::dev::Payload as Body;
+use ::actix_web::http::{header, StatusCode};
+use ::actix_web::web::{Bytes, BytesMut, Data};
+use ::actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
+use futures_core::Stream;
+
+use crate::{Payload, Receiver, Rejection};
+
+/// Extractor for a ClinchPad delivery: the payload, read and checked by the [`Receiver`] in
+/// the app's data, and the raw body it was read from (for an audit log, or to forward the
+/// delivery as it came).
+///
+/// ```
+/// use actix_web::HttpResponse;
+/// use clinchpad_webhook::actix::ClinchPadWebhook;
+///
+/// async fn hook(ClinchPadWebhook { payload, body }: ClinchPadWebhook) -> HttpResponse {
+///     println!("{} on {} ({} bytes)", payload.activity.kind.type_name(), payload.lead.name, body.len());
+///     HttpResponse::NoContent().finish()
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClinchPadWebhook {
+    /// The payload, verified unless the receiver is [unverified](Receiver::unverified).
+    pub payload: Payload,
+    /// The request's body, exactly as it came.
+    pub body: Bytes,
+}
+
+impl Deref for ClinchPadWebhook {
+    type Target = Payload;
+
+    fn deref(&self) -> &Payload {
+        &self.payload
+    }
+}
+
+/// Answers with the rejection's status and its text (plain text; never a key).
+impl ResponseError for Rejection {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .content_type("text/plain; charset=utf-8")
+            .body(self.to_string())
+    }
+}
+
+impl FromRequest for ClinchPadWebhook {
+    type Error = ::actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, body: &mut Body) -> Self::Future {
+        let receiver = req.app_data::<Receiver>().cloned().or_else(|| {
+            req.app_data::<Data<Receiver>>()
+                .map(|data| Receiver::clone(data))
+        });
+        let query = req.query_string().to_owned();
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse().ok());
+        let mut body = body.take();
+        Box::pin(async move {
+            let Some(receiver) = receiver else {
+                return Err(::actix_web::error::ErrorInternalServerError(
+                    "the ClinchPad webhook extractor needs a Receiver in the app's data",
+                ));
+            };
+            receiver.check_head(Some(&query), declared)?;
+            let body = read_body(&mut body, &receiver).await?;
+            let payload = receiver.receive(Some(&query), &body)?;
+            Ok(ClinchPadWebhook { payload, body })
+        })
+    }
+}
+
+/// Reads the body, refusing it as soon as it passes the receiver's limit.
+async fn read_body(body: &mut Body, receiver: &Receiver) -> Result<Bytes, Rejection> {
+    let mut read = BytesMut::new();
+    while let Some(chunk) = poll_fn(|cx| Pin::new(&mut *body).poll_next(cx)).await {
+        let chunk = chunk.map_err(Rejection::body_unreadable)?;
+        if read.len() + chunk.len() > receiver.body_limit() {
+            return Err(receiver.too_large());
+        }
+        read.extend_from_slice(&chunk);
+    }
+    Ok(read.freeze())
+}

@@ -1,0 +1,473 @@
+//! [`Receiver`]: what a webhook endpoint does with a request, for any framework. It knows the
+//! keys and the body limit, takes the key from the body or the query string, and answers with
+//! a [`Payload`] or a [`Rejection`] that carries its HTTP status.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::{parse, query, verify, verify_key, Error, HandshakeKey, Payload};
+
+/// The name of the key, as a body field and as a query parameter.
+const KEY_FIELD: &str = "handshake_key";
+
+/// Everything a ClinchPad webhook endpoint checks, in code that knows no framework: the body
+/// limit, the handshake key (from the body field `handshake_key` and from `handshake_key`
+/// query parameters, every copy of which must match), and the body itself.
+///
+/// Build it once at start-up; it is cheap to clone, and `Send` and `Sync`. Then, for each
+/// request, hand it the raw query string and the body bytes:
+///
+/// ```
+/// use clinchpad_webhook::{Receiver, Rejection};
+///
+/// # std::env::set_var("CLINCHPAD_HANDSHAKE_KEY", "gfhkd1asfsa");
+/// // At start-up: an unset or empty variable is an error naming it.
+/// let receiver = Receiver::from_env("CLINCHPAD_HANDSHAKE_KEY")?;
+///
+/// // Per request, in any framework: the query string (without `?`) and the body.
+/// let body = std::fs::read("fixtures/lead_moved.json")?;
+/// match receiver.receive(None, &body) {
+///     Ok(payload) => println!("{} on {}", payload.activity.kind.type_name(), payload.lead.name),
+///     Err(rejection) => {
+///         // Safe to log and to send back: one line, never a key.
+///         eprintln!("refused ({}): {rejection}", rejection.status());
+///     }
+/// }
+/// assert_eq!(receiver.receive(Some("handshake_key=guess"), &body).unwrap_err().status(), 401);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Where the key comes from
+///
+/// ClinchPad documents the key as the body field `handshake_key` but also says it is
+/// "included as a parameter", so a `handshake_key` query parameter is accepted too, decoded
+/// as an HTML form is (`+` and `%XX`). **Every copy the request carries must match**: the
+/// body field, and each `handshake_key` query parameter. One matching copy is enough, and a
+/// request with none is refused. Two copies that disagree are never a delivery from ClinchPad,
+/// which knows one key; they are what a request looks like when someone has edited one copy.
+///
+/// # Several keys, to change the key without downtime
+///
+/// [`with_key`](Receiver::with_key) adds a key: a payload carrying any configured key passes.
+/// Every key is compared, each in constant time, so the time taken does not depend on which
+/// key matched or where a wrong key differs. To change the key: deploy with the new key added,
+/// set the new key in ClinchPad, then deploy without the old one.
+///
+/// ```
+/// use clinchpad_webhook::{HandshakeKey, Receiver};
+///
+/// let receiver = Receiver::new(HandshakeKey::new("new-key")?).with_key(HandshakeKey::new("old-key")?);
+/// let unsigned = std::fs::read("fixtures/edge/no_handshake_key.json")?;
+/// assert!(receiver.receive(Some("handshake_key=old-key"), &unsigned).is_ok());
+/// assert!(receiver.receive(Some("handshake_key=new-key"), &unsigned).is_ok());
+/// assert_eq!(receiver.receive(Some("handshake_key=other"), &unsigned).unwrap_err().status(), 401);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Without a key
+///
+/// [`Receiver::unverified`] checks no key: anyone who knows the URL can post. Use it only
+/// when no handshake key is set in ClinchPad, and choose it explicitly (a flag, a setting of
+/// its own), never as the fallback for a key that is missing from the configuration.
+///
+/// # Answers
+///
+/// | [`Rejection`] | status | when |
+/// |---|---|---|
+/// | [`InvalidPayload`](Rejection::InvalidPayload) | 400 | the body is not a valid payload; the text has the error's path, line and column |
+/// | [`BodyUnreadable`](Rejection::BodyUnreadable) | 400 | the framework could not read the body |
+/// | [`Unauthorized`](Rejection::Unauthorized) | 401 | a key is configured, and the request carries none or a copy that does not match |
+/// | [`PayloadTooLarge`](Rejection::PayloadTooLarge) | 413 | the body is over the limit |
+///
+/// Answer 2xx for everything accepted: ClinchPad shows failed deliveries in the webhook's
+/// error log and emails its owner. The `Content-Type` header is not looked at: ClinchPad's is
+/// not documented, and the body is checked strictly anyway.
+#[derive(Clone)]
+pub struct Receiver {
+    /// The accepted keys; empty for an unverified receiver.
+    keys: Arc<Vec<HandshakeKey>>,
+    body_limit: usize,
+}
+
+impl Receiver {
+    /// The default body limit: 1 MiB.
+    ///
+    /// A ClinchPad payload is about 1 KB; only free text (a note's content, an email's
+    /// subject, names) can make it grow. 1 MiB leaves three orders of magnitude of room for a
+    /// long note while bounding what one request can make the server buffer.
+    pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+    /// Checks every payload's handshake key against `key`.
+    pub fn new(key: HandshakeKey) -> Self {
+        Receiver {
+            keys: Arc::new(vec![key]),
+            body_limit: Self::DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Accepts `key` too, beside the keys already configured: for changing the key without
+    /// downtime. On an [unverified](Receiver::unverified) receiver, turns checking on, with
+    /// `key` as its one key.
+    pub fn with_key(mut self, key: HandshakeKey) -> Self {
+        Arc::make_mut(&mut self.keys).push(key);
+        self
+    }
+
+    /// Checks no key: every valid payload is accepted, whoever sent it. Only for a webhook
+    /// with no handshake key set in ClinchPad, and only when chosen explicitly.
+    pub fn unverified() -> Self {
+        Receiver {
+            keys: Arc::new(Vec::new()),
+            body_limit: Self::DEFAULT_BODY_LIMIT,
+        }
+    }
+
+    /// Checks every payload's key against the key in the environment variable `variable`;
+    /// fails closed, with [`Error::KeyNotConfigured`] naming the variable, when it is not set
+    /// or is empty (see [`HandshakeKey::from_env`]).
+    ///
+    /// ```
+    /// use clinchpad_webhook::Receiver;
+    ///
+    /// # std::env::remove_var("CLINCHPAD_HANDSHAKE_KEY_MISSPELLED");
+    /// let err = Receiver::from_env("CLINCHPAD_HANDSHAKE_KEY_MISSPELLED").unwrap_err();
+    /// assert!(err.to_string().contains(r#""CLINCHPAD_HANDSHAKE_KEY_MISSPELLED" is not set"#));
+    /// ```
+    pub fn from_env(variable: &str) -> Result<Self, Error> {
+        HandshakeKey::from_env(variable).map(Receiver::new)
+    }
+
+    /// Sets the largest body accepted, in bytes: a body of exactly `bytes` passes, a longer
+    /// one is `413 Payload Too Large`.
+    pub fn with_body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// The largest body accepted, in bytes.
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
+    /// Whether payloads' keys are checked: `false` only for [`Receiver::unverified`].
+    pub fn is_verified(&self) -> bool {
+        !self.keys.is_empty()
+    }
+
+    /// What can be refused from a request's head, before its body is read: a declared
+    /// `Content-Length` over the limit (413), or a `handshake_key` query parameter that does
+    /// not match (401). For adapters, so that such a request's body is never read;
+    /// [`receive`](Receiver::receive) checks both again.
+    pub fn check_head(
+        &self,
+        query: Option<&str>,
+        content_length: Option<u64>,
+    ) -> Result<(), Rejection> {
+        if content_length.is_some_and(|length| length > self.body_limit as u64) {
+            return Err(self.too_large());
+        }
+        self.check_query(query).map(drop)
+    }
+
+    /// The payload in a request, checked: `query` is the request's raw query string (without
+    /// the `?`, `None` or empty when there is none), `body` the body's bytes.
+    pub fn receive(&self, query: Option<&str>, body: &[u8]) -> Result<Payload, Rejection> {
+        if body.len() > self.body_limit {
+            return Err(self.too_large());
+        }
+        let query_keys = self.check_query(query)?;
+        let payload = parse(body).map_err(Rejection::InvalidPayload)?;
+        // The body copy, when there is one, must match too; with none, the query copies
+        // checked above are enough, and a request with no copy at all is refused.
+        if self.is_verified() && (payload.handshake_key.is_some() || query_keys == 0) {
+            verify(&payload, self.keys.as_slice()).map_err(Rejection::Unauthorized)?;
+        }
+        Ok(payload)
+    }
+
+    /// The limit, as a rejection.
+    pub fn too_large(&self) -> Rejection {
+        Rejection::PayloadTooLarge {
+            limit: self.body_limit,
+        }
+    }
+
+    /// Checks every `handshake_key` query parameter; the number there were.
+    fn check_query(&self, query: Option<&str>) -> Result<usize, Rejection> {
+        let mut count = 0;
+        for key in query::values(query.unwrap_or_default(), KEY_FIELD) {
+            count += 1;
+            if self.is_verified() {
+                verify_key(Some(&key), self.keys.as_slice()).map_err(Rejection::Unauthorized)?;
+            }
+        }
+        Ok(count)
+    }
+}
+
+/// Shows how many keys are configured, never a key.
+///
+/// ```
+/// use clinchpad_webhook::{HandshakeKey, Receiver};
+///
+/// let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+/// assert_eq!(format!("{receiver:?}"), "Receiver { keys: 1, body_limit: 1048576 }");
+/// # Ok::<(), clinchpad_webhook::Error>(())
+/// ```
+impl fmt::Debug for Receiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("keys", &self.keys.len())
+            .field("body_limit", &self.body_limit)
+            .finish()
+    }
+}
+
+/// Why a [`Receiver`] refused a request, with the HTTP status to answer. Its `Display` is one
+/// line of at most a few hundred bytes that never holds a key: safe to log, and to send back
+/// as the response's body.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// `400 Bad Request`: the body is not a valid payload. The error has the JSON path, line
+    /// and column at fault, and so has the text.
+    InvalidPayload(Error),
+    /// `401 Unauthorized`: a key is configured, and the request carries none
+    /// ([`Error::MissingKey`]) or a copy that does not match ([`Error::WrongKey`]).
+    Unauthorized(Error),
+    /// `413 Payload Too Large`: the body is longer than the limit.
+    PayloadTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// `400 Bad Request`: the framework could not read the body (the client went away, a
+    /// broken chunked encoding). Made by adapters with [`Rejection::body_unreadable`].
+    BodyUnreadable(String),
+}
+
+impl Rejection {
+    /// A [`BodyUnreadable`](Rejection::BodyUnreadable) rejection, with the framework's reason
+    /// made one bounded line.
+    pub fn body_unreadable(reason: impl fmt::Display) -> Self {
+        Rejection::BodyUnreadable(crate::escape::one_line(&reason.to_string()))
+    }
+
+    /// The HTTP status to answer with: 400, 401 or 413.
+    ///
+    /// ```
+    /// use clinchpad_webhook::{Error, Rejection};
+    ///
+    /// assert_eq!(Rejection::Unauthorized(Error::WrongKey).status(), 401);
+    /// assert_eq!(Rejection::PayloadTooLarge { limit: 10 }.status(), 413);
+    /// ```
+    pub fn status(&self) -> u16 {
+        match self {
+            Rejection::InvalidPayload(_) | Rejection::BodyUnreadable(_) => 400,
+            Rejection::Unauthorized(_) => 401,
+            Rejection::PayloadTooLarge { .. } => 413,
+        }
+    }
+
+    /// The crate's error behind the rejection, for a bad body or key.
+    pub fn error(&self) -> Option<&Error> {
+        match self {
+            Rejection::InvalidPayload(err) | Rejection::Unauthorized(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::InvalidPayload(err) => {
+                write!(f, "invalid ClinchPad webhook payload: {err}")
+            }
+            Rejection::Unauthorized(Error::MissingKey) => f.write_str(
+                "handshake key missing: send it as the `handshake_key` body field or query parameter",
+            ),
+            Rejection::Unauthorized(_) => {
+                f.write_str("handshake key does not match the expected key")
+            }
+            Rejection::PayloadTooLarge { limit } => {
+                write!(f, "request body is larger than the limit of {limit} bytes")
+            }
+            Rejection::BodyUnreadable(reason) => {
+                write!(f, "could not read the request body: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Rejection {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.error().map(|err| err as _)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "gfhkd1asfsa";
+
+    fn body(key: Option<&str>) -> Vec<u8> {
+        let key = key.map_or(String::new(), |key| {
+            format!(r#", "handshake_key": {}"#, serde_json::json!(key))
+        });
+        format!(
+            r#"{{"activity": {{"_id": "a1", "created_at": "2024-03-05T14:07:31Z", "type": "lead:won"}},
+                "lead": {{"_id": "l1", "name": "Acme"}}{key}}}"#
+        )
+        .into_bytes()
+    }
+
+    fn keyed() -> Receiver {
+        Receiver::new(HandshakeKey::new(KEY).unwrap())
+    }
+
+    fn refusal(result: Result<Payload, Rejection>) -> (u16, Option<Error>) {
+        let rejection = result.expect_err("refused");
+        (rejection.status(), rejection.error().cloned())
+    }
+
+    #[test]
+    fn every_copy_of_the_key_must_match() {
+        let receiver = keyed();
+        let take = |query: &str, key: Option<&str>| receiver.receive(Some(query), &body(key));
+        // One copy, in either place; both right; the same copy twice.
+        assert!(take("", Some(KEY)).is_ok());
+        assert!(take("handshake_key=gfhkd1asfsa", None).is_ok());
+        assert!(take("handshake_key=gfhkd1asfsa", Some(KEY)).is_ok());
+        assert!(take("handshake_key=gfhkd1asfsa&handshake_key=gfhkd1asfsa", None).is_ok());
+        // Any wrong or empty copy fails, whichever place is right.
+        let wrong = (401, Some(Error::WrongKey));
+        assert_eq!(refusal(take("handshake_key=wrong", Some(KEY))), wrong);
+        assert_eq!(
+            refusal(take("handshake_key=gfhkd1asfsa", Some("wrong"))),
+            wrong
+        );
+        assert_eq!(
+            refusal(take("handshake_key=gfhkd1asfsa&handshake_key=x", None)),
+            wrong
+        );
+        assert_eq!(refusal(take("handshake_key=", None)), wrong);
+        assert_eq!(refusal(take("handshake_key", None)), wrong);
+        assert_eq!(refusal(take("", Some(""))), wrong);
+        // No copy.
+        let missing = (401, Some(Error::MissingKey));
+        assert_eq!(refusal(take("", None)), missing);
+        assert_eq!(refusal(take("other=gfhkd1asfsa", None)), missing);
+        assert_eq!(refusal(receiver.receive(None, &body(None))), missing);
+    }
+
+    #[test]
+    fn a_wrong_query_key_is_refused_before_the_body_is_parsed() {
+        let (status, err) = refusal(keyed().receive(Some("handshake_key=nope"), b"not json"));
+        assert_eq!((status, err), (401, Some(Error::WrongKey)));
+        assert_eq!(
+            keyed()
+                .check_head(Some("handshake_key=nope"), None)
+                .unwrap_err()
+                .status(),
+            401
+        );
+    }
+
+    #[test]
+    fn query_keys_are_form_decoded() {
+        let key = "a b+c/d&e=f ü";
+        let receiver = Receiver::new(HandshakeKey::new(key).unwrap());
+        let query = "handshake_key=a+b%2Bc%2Fd%26e%3Df%20%C3%BC&x=1";
+        assert!(receiver.receive(Some(query), &body(None)).is_ok());
+        assert!(receiver.receive(None, &body(Some(key))).is_ok());
+    }
+
+    #[test]
+    fn the_body_limit_is_inclusive() {
+        let body = body(Some(KEY));
+        assert!(keyed()
+            .with_body_limit(body.len())
+            .receive(None, &body)
+            .is_ok());
+        let short = keyed().with_body_limit(body.len() - 1);
+        assert_eq!(refusal(short.receive(None, &body)), (413, None));
+        assert!(short.check_head(None, Some(body.len() as u64 - 1)).is_ok());
+        assert_eq!(
+            short
+                .check_head(None, Some(body.len() as u64))
+                .unwrap_err()
+                .status(),
+            413
+        );
+        assert_eq!(
+            Receiver::unverified().body_limit(),
+            Receiver::DEFAULT_BODY_LIMIT
+        );
+    }
+
+    #[test]
+    fn unverified_parses_and_checks_no_key() {
+        let receiver = Receiver::unverified();
+        assert!(!receiver.is_verified());
+        let payload = receiver
+            .receive(Some("handshake_key=x"), &body(Some("y")))
+            .unwrap();
+        assert_eq!(payload.handshake_key.unwrap().expose_secret(), "y");
+        assert_eq!(refusal(receiver.receive(None, b"[]")).0, 400);
+        // A key added later turns checking on.
+        let receiver = receiver.with_key(HandshakeKey::new(KEY).unwrap());
+        assert!(receiver.is_verified());
+        assert_eq!(refusal(receiver.receive(None, &body(None))).0, 401);
+    }
+
+    #[test]
+    fn any_configured_key_passes() {
+        let receiver = keyed()
+            .with_key(HandshakeKey::new("second").unwrap())
+            .with_key(HandshakeKey::new("third").unwrap());
+        for key in [KEY, "second", "third"] {
+            assert!(receiver.receive(None, &body(Some(key))).is_ok(), "{key}");
+            assert!(receiver
+                .receive(Some(&format!("handshake_key={key}")), &body(None))
+                .is_ok());
+        }
+        assert_eq!(
+            refusal(receiver.receive(None, &body(Some("fourth")))).0,
+            401
+        );
+        // Copies that each match a different configured key: each copy is a configured key.
+        assert!(receiver
+            .receive(Some("handshake_key=second"), &body(Some("third")))
+            .is_ok());
+    }
+
+    #[test]
+    fn no_rejection_and_no_debug_shows_a_key() {
+        let receiver = keyed().with_key(HandshakeKey::new("s3cond-k3y").unwrap());
+        assert!(!format!("{receiver:?}").contains(KEY));
+        assert!(!format!("{receiver:?}").contains("s3cond"));
+        for (query, body) in [
+            ("handshake_key=gfhkd1asfsb", body(Some(KEY))),
+            ("", body(Some("gfhkd1asfsb"))),
+            ("", body(None)),
+            ("handshake_key=gfhkd1asfsb", b"[]".to_vec()),
+        ] {
+            let rejection = receiver.receive(Some(query), &body).unwrap_err();
+            for text in [rejection.to_string(), format!("{rejection:?}")] {
+                assert!(
+                    !text.contains("gfhkd1asfs") && !text.contains("s3cond"),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_receiver_can_be_shared_between_threads() {
+        fn assert_bounds<T: Clone + Send + Sync + 'static>() {}
+        assert_bounds::<Receiver>();
+        fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
+        assert_error::<Rejection>();
+    }
+}

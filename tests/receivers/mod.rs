@@ -1,0 +1,317 @@
+//! The real-HTTP suite every framework adapter passes: a [`Served`] receiver (a server on an
+//! ephemeral port of 127.0.0.1, started by the adapter's test file) gets every fixture and
+//! every bad case from hyper's client, and the handler hands over what it got.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clinchpad_webhook::{parse, HandshakeKey, Payload, Receiver};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::StatusCode;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::TokioExecutor;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+pub const KEY: &str = "gfhkd1asfsa";
+pub const PATH: &str = "/hooks/clinchpad";
+/// No request of these tests may take longer than this.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// What a handler hands over: the payload and the raw body.
+pub type Delivery = (Payload, Vec<u8>);
+
+/// A receiver being served, its handler handing over each delivery it accepts.
+pub struct Served {
+    pub url: String,
+    pub received: mpsc::UnboundedReceiver<Delivery>,
+    client: Client<HttpConnector, Full<Bytes>>,
+    /// Whatever keeps the server running; dropping it stops the server.
+    _server: Box<dyn Send>,
+}
+
+impl Served {
+    pub fn new(
+        address: std::net::SocketAddr,
+        received: mpsc::UnboundedReceiver<Delivery>,
+        server: Box<dyn Send>,
+    ) -> Self {
+        Served {
+            url: format!("http://{address}{PATH}"),
+            received,
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            _server: server,
+        }
+    }
+
+    /// POSTs `body` with a query string and an optional `Content-Type`; the status and the
+    /// response's text.
+    pub async fn post(
+        &self,
+        query: &str,
+        content_type: Option<&str>,
+        body: impl Into<Bytes>,
+    ) -> (StatusCode, String) {
+        let mut request = hyper::Request::post(format!("{}{query}", self.url));
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let request = request.body(Full::new(body.into())).unwrap();
+        let response = timeout(PATIENCE, self.client.request(request))
+            .await
+            .expect("the server answers in time")
+            .expect("the server answers");
+        let status = response.status();
+        let body = timeout(PATIENCE, response.into_body().collect())
+            .await
+            .expect("the response body comes in time")
+            .expect("the response body comes")
+            .to_bytes();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    /// The payload the handler got for the last accepted request, checked to come with the
+    /// body it was read from.
+    pub async fn handed_over(&mut self, body: &[u8]) -> Payload {
+        let (payload, raw) = timeout(PATIENCE, self.received.recv())
+            .await
+            .expect("the handler ran")
+            .expect("the server is running");
+        assert_eq!(raw, body, "the handler gets the body as it was sent");
+        payload
+    }
+
+    pub fn assert_nothing_handed_over(&mut self) {
+        if let Ok((payload, _)) = self.received.try_recv() {
+            panic!("the handler ran for a refused request: {payload:?}");
+        }
+    }
+}
+
+pub fn keyed() -> Receiver {
+    Receiver::new(HandshakeKey::new(KEY).unwrap())
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures")
+            .join(name),
+    )
+    .unwrap()
+}
+
+/// fixtures/*.json and fixtures/edge/*.json, sorted.
+fn all_fixtures() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let mut files = Vec::new();
+    for dir in [root.clone(), root.join("edge")] {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|ext| ext == "json") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Every fixture reaches the handler typed, or is refused with the parse error's text.
+/// Served by [`keyed`].
+pub async fn every_fixture_reaches_the_handler_typed(mut server: Served) {
+    let files = all_fixtures();
+    assert!(files.len() >= 49, "fixtures missing: {}", files.len());
+    // The Content-Type header is not looked at: vary it.
+    let content_types = [Some("application/json"), None, Some("text/plain")];
+    for (i, path) in files.iter().enumerate() {
+        let body = std::fs::read(path).unwrap();
+        let name = path.display();
+        match parse(&body) {
+            Ok(expected) => {
+                // A fixture without a body key gets the key as a query parameter.
+                let query = match expected.handshake_key {
+                    Some(_) => String::new(),
+                    None => format!("?handshake_key={KEY}"),
+                };
+                let (status, text) = server
+                    .post(&query, content_types[i % 3], body.clone())
+                    .await;
+                assert_eq!(status, StatusCode::NO_CONTENT, "{name}: {text}");
+                assert_eq!(server.handed_over(&body).await, expected, "{name}");
+            }
+            Err(err) => {
+                let (status, text) = server.post("", content_types[i % 3], body).await;
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {text}");
+                assert!(text.contains(&err.to_string()), "{name}: {text}");
+            }
+        }
+    }
+    server.assert_nothing_handed_over();
+}
+
+/// The bad cases, each answered with its status, and the server serving on after them.
+/// Served by [`keyed`] with a body limit of [`LIMIT`].
+pub async fn bad_requests_are_refused_and_the_server_goes_on(mut server: Served) {
+    let signed = fixture("doc_example.json");
+    let unsigned = fixture("edge/no_handshake_key.json");
+
+    // Wrong key in the body.
+    let forged = String::from_utf8(signed.clone())
+        .unwrap()
+        .replace(KEY, "forged-key-1234");
+    let (status, text) = server.post("", None, forged).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    assert!(text.contains("does not match"), "{text}");
+    assert!(!text.contains(KEY) && !text.contains("forged-key-1234"));
+
+    // Wrong key in the query, right one in the body: every copy must match.
+    let (status, text) = server
+        .post("?handshake_key=forged-key-1234", None, signed.clone())
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    assert!(!text.contains(KEY) && !text.contains("forged-key-1234"));
+
+    // An empty key, in either place.
+    let (status, _) = server.post("?handshake_key=", None, unsigned.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let empty = String::from_utf8(signed.clone()).unwrap().replace(KEY, "");
+    let (status, _) = server.post("", None, empty).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // No key anywhere while one is configured.
+    let (status, text) = server.post("", None, unsigned.clone()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{text}");
+    assert!(text.contains("missing"), "{text}");
+    server.assert_nothing_handed_over();
+
+    // The key as a query parameter instead, percent-encoded or not.
+    for query in [
+        format!("?handshake_key={KEY}"),
+        "?x=1&handshake%5Fkey=gfhkd1asfs%61".into(),
+    ] {
+        let (status, text) = server.post(&query, None, unsigned.clone()).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{query}: {text}");
+        assert_eq!(
+            server.handed_over(&unsigned).await,
+            parse(&unsigned).unwrap()
+        );
+    }
+
+    // Not JSON at all: the position of the first bad byte.
+    let (status, text) = server.post("", None, "this is not json").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("line 1, column 2"), "{text}");
+
+    // JSON, but not a payload: path and position.
+    let body = "{\n  \"activity\": {\"_id\": 5}\n}";
+    let (status, text) = server.post("", Some("application/json"), body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    let err = parse(body.as_bytes()).unwrap_err();
+    assert!(text.contains(&err.to_string()), "{text}");
+    assert!(
+        text.contains("`activity._id`") && text.contains("line 2, column"),
+        "{text}"
+    );
+
+    // A body whose error would quote a forged log line: the answer is one line.
+    let forged_line = String::from_utf8(signed.clone())
+        .unwrap()
+        .replace("2014-01-10T09:37:58Z", "x\\n[INFO] admin logged in");
+    let (status, text) = server.post("", None, forged_line).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(!text.contains('\n'), "{text}");
+
+    // One byte over the limit; exactly at the limit is fine.
+    let mut padded = signed.clone();
+    padded.resize(LIMIT, b' ');
+    let (status, text) = server.post("", None, padded.clone()).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+    assert_eq!(server.handed_over(&padded).await, parse(&signed).unwrap());
+    padded.push(b' ');
+    let (status, text) = server.post("", None, padded).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+    assert!(text.contains(&LIMIT.to_string()), "{text}");
+    server.assert_nothing_handed_over();
+
+    // And the server still serves a good request.
+    let (status, text) = server
+        .post("", Some("application/json"), signed.clone())
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+    assert_eq!(server.handed_over(&signed).await, parse(&signed).unwrap());
+    server.assert_nothing_handed_over();
+}
+
+/// The body limit of [`bad_requests_are_refused_and_the_server_goes_on`]'s receiver.
+pub const LIMIT: usize = 16 * 1024;
+
+/// A body of exactly the default limit passes, one byte more does not. Served by [`keyed`].
+pub async fn the_default_limit_is_one_mebibyte(mut server: Served) {
+    let signed = fixture("doc_example.json");
+    let mut padded = signed.clone();
+    padded.resize(Receiver::DEFAULT_BODY_LIMIT, b'\n');
+    let (status, text) = server.post("", None, padded.clone()).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+    assert_eq!(server.handed_over(&padded).await, parse(&signed).unwrap());
+    padded.push(b'\n');
+    let (status, text) = server.post("", None, padded).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{text}");
+    let (status, text) = server.post("", None, signed.clone()).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+    assert_eq!(server.handed_over(&signed).await, parse(&signed).unwrap());
+}
+
+/// Without a key, payloads are parsed and not verified. Served by `Receiver::unverified()`.
+pub async fn without_a_configured_key_payloads_are_parsed_but_not_verified(mut server: Served) {
+    let unsigned = fixture("edge/no_handshake_key.json");
+    let (status, text) = server.post("", None, unsigned.clone()).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+    assert_eq!(
+        server.handed_over(&unsigned).await,
+        parse(&unsigned).unwrap()
+    );
+
+    let (status, text) = server.post("?handshake_key=anything", None, "[]").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    server.assert_nothing_handed_over();
+}
+
+/// With two keys, either passes and a third does not. Served by [`keyed`] with `"next-key"`
+/// added.
+pub async fn either_of_two_keys_passes(mut server: Served) {
+    let signed = fixture("doc_example.json");
+    let next = String::from_utf8(signed.clone())
+        .unwrap()
+        .replace(KEY, "next-key");
+    let third = String::from_utf8(signed.clone())
+        .unwrap()
+        .replace(KEY, "third-key");
+    for body in [signed, next.into_bytes()] {
+        let (status, text) = server.post("", None, body.clone()).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+        server.handed_over(&body).await;
+    }
+    let (status, _) = server.post("", None, third).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    server.assert_nothing_handed_over();
+}
+
+/// Every sample of the test support reaches the handler equal to itself; a forged one does
+/// not. Served by [`keyed`].
+#[cfg(feature = "testing")]
+pub async fn every_sample_reaches_the_handler_typed(mut server: Served) {
+    for sample in clinchpad_webhook::testing::samples() {
+        let sample = sample.with_handshake_key(KEY);
+        let body = sample.to_wire_bytes();
+        let (status, text) = server.post("", None, body.clone()).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{text}");
+        assert_eq!(server.handed_over(&body).await, sample);
+    }
+    let forged =
+        Payload::sample(clinchpad_webhook::ActivityType::LeadWon).with_handshake_key("guess");
+    let (status, _) = server.post("", None, forged.to_wire_bytes()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    server.assert_nothing_handed_over();
+}
