@@ -155,7 +155,8 @@ use crate::{Payload, Receiver, Rejection};
 pub struct ClinchPadWebhook {
     /// The payload, verified unless the receiver is [unverified](Receiver::unverified).
     pub payload: Payload,
-    /// The request's body, exactly as it came.
+    /// The request's body, exactly as it came, key included: to keep it (an audit log),
+    /// remove the key with [`strip_handshake_key`](crate::strip_handshake_key).
     pub body: Bytes,
 }
 

@@ -227,7 +227,9 @@ mod path;
 mod payload;
 mod pipeline;
 mod query;
+mod raw;
 mod receiver;
+mod scan;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod user;
@@ -243,6 +245,7 @@ pub use parse::{parse, parse_verified};
 pub use parsed_text::{FromWireText, ParsedText, TodoDate, TodoTime};
 pub use payload::Payload;
 pub use pipeline::{Pipe, Stage};
+pub use raw::{strip_handshake_key, strip_handshake_key_from_query};
 pub use receiver::{Receiver, Rejection};
 pub use user::User;
 pub use verify::{verify, verify_key};

@@ -8,10 +8,9 @@
 //! of each key, which is the one the readers were in when they failed: a second copy is refused
 //! at its key, before its value is read.
 
-use std::borrow::Cow;
-
 use crate::error::{Failure, Spot};
 use crate::path::Segment;
+use crate::scan::Scanner;
 
 /// Byte offset in `text` of the value `failure` is about, or of its repeated key.
 pub(crate) fn locate(text: &str, failure: &Failure) -> Option<usize> {
@@ -22,142 +21,50 @@ pub(crate) fn locate(text: &str, failure: &Failure) -> Option<usize> {
 /// Byte offset in `text` of the value at `segments` (outermost first), or with `repeated`, of
 /// the second copy of the last key.
 pub(crate) fn locate_path(text: &str, segments: &[&Segment], repeated: bool) -> Option<usize> {
-    let mut walk = Walk {
-        bytes: text.as_bytes(),
-        at: 0,
-    };
+    let mut scan = Scanner::new(text.as_bytes());
     let (last, path) = segments.split_last()?;
-    walk.whitespace();
+    scan.whitespace();
     for segment in path {
-        walk.enter(segment, false)?;
+        enter(&mut scan, segment, false)?;
     }
-    walk.enter(last, repeated)
+    enter(&mut scan, last, repeated)
 }
 
-struct Walk<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Walk<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.at).copied()
-    }
-
-    fn whitespace(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.at += 1;
-        }
-    }
-
-    fn expect(&mut self, byte: u8) -> Option<()> {
-        self.whitespace();
-        (self.peek()? == byte).then(|| self.at += 1)
-    }
-
-    /// Steps into the value at `segment` of the value that starts here, and returns its offset;
-    /// with `repeated`, the offset of the second copy of the key instead.
-    fn enter(&mut self, segment: &Segment, repeated: bool) -> Option<usize> {
-        match segment {
-            Segment::Key(wanted) => {
-                self.expect(b'{')?;
-                let mut seen = false;
-                loop {
-                    self.whitespace();
-                    let key_at = self.at;
-                    let key = self.string()?;
-                    self.expect(b':')?;
-                    self.whitespace();
-                    if key == **wanted {
-                        if !repeated {
-                            return Some(self.at);
-                        }
-                        if seen {
-                            return Some(key_at);
-                        }
-                        seen = true;
+/// Steps into the value at `segment` of the value that starts at `scan`'s position, and
+/// returns its offset; with `repeated`, the offset of the second copy of the key instead.
+fn enter(scan: &mut Scanner<'_>, segment: &Segment, repeated: bool) -> Option<usize> {
+    match segment {
+        Segment::Key(wanted) => {
+            scan.expect(b'{')?;
+            let mut seen = false;
+            loop {
+                scan.whitespace();
+                let key_at = scan.at;
+                let key = scan.string()?;
+                scan.expect(b':')?;
+                scan.whitespace();
+                if key == **wanted {
+                    if !repeated {
+                        return Some(scan.at);
                     }
-                    self.skip_value()?;
-                    self.expect(b',')?;
-                }
-            }
-            Segment::Index(index) => {
-                self.expect(b'[')?;
-                for _ in 0..*index {
-                    self.whitespace();
-                    self.skip_value()?;
-                    self.expect(b',')?;
-                }
-                self.whitespace();
-                Some(self.at)
-            }
-        }
-    }
-
-    /// Reads a string here, unescaped, and steps past it.
-    fn string(&mut self) -> Option<Cow<'a, str>> {
-        let start = self.at;
-        self.skip_string()?;
-        let bytes: &'a [u8] = self.bytes;
-        let raw = std::str::from_utf8(&bytes[start..self.at]).ok()?;
-        let inner = &raw[1..raw.len() - 1];
-        if inner.contains('\\') {
-            serde_json::from_str(raw).ok().map(Cow::Owned)
-        } else {
-            Some(Cow::Borrowed(inner))
-        }
-    }
-
-    /// Steps past the string that starts here.
-    fn skip_string(&mut self) -> Option<()> {
-        (self.peek()? == b'"').then_some(())?;
-        self.at += 1;
-        loop {
-            match self.peek()? {
-                b'"' => {
-                    self.at += 1;
-                    return Some(());
-                }
-                b'\\' => self.at += 2,
-                _ => self.at += 1,
-            }
-        }
-    }
-
-    /// Steps past the value that starts here, without recursion.
-    fn skip_value(&mut self) -> Option<()> {
-        match self.peek()? {
-            b'"' => self.skip_string(),
-            b'{' | b'[' => {
-                let mut depth = 0usize;
-                loop {
-                    match self.peek()? {
-                        b'"' => {
-                            self.skip_string()?;
-                            continue;
-                        }
-                        b'{' | b'[' => depth += 1,
-                        b'}' | b']' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                self.at += 1;
-                                return Some(());
-                            }
-                        }
-                        _ => {}
+                    if seen {
+                        return Some(key_at);
                     }
-                    self.at += 1;
+                    seen = true;
                 }
+                scan.skip_value()?;
+                scan.expect(b',')?;
             }
-            // A number or a literal: up to the next delimiter.
-            _ => {
-                while self.peek().is_some_and(|b| {
-                    !matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
-                }) {
-                    self.at += 1;
-                }
-                Some(())
+        }
+        Segment::Index(index) => {
+            scan.expect(b'[')?;
+            for _ in 0..*index {
+                scan.whitespace();
+                scan.skip_value()?;
+                scan.expect(b',')?;
             }
+            scan.whitespace();
+            Some(scan.at)
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::{parse, query, verify, verify_key, Error, HandshakeKey, Payload};
 
 /// The name of the key, as a body field and as a query parameter.
-const KEY_FIELD: &str = "handshake_key";
+pub(crate) const KEY_FIELD: &str = "handshake_key";
 
 /// Everything a ClinchPad webhook endpoint checks, in code that knows no framework: the body
 /// limit, the handshake key (from the body field `handshake_key` and from `handshake_key`
@@ -80,7 +80,11 @@ const KEY_FIELD: &str = "handshake_key";
 /// | [`PayloadTooLarge`](Rejection::PayloadTooLarge) | 413 | the body is over the limit |
 ///
 /// Answer 2xx for everything accepted: ClinchPad shows failed deliveries in the webhook's
-/// error log and emails its owner. The `Content-Type` header is not looked at: ClinchPad's is
+/// error log and emails its owner.
+///
+/// To log or keep a request as it came, remove the key first:
+/// [`strip_handshake_key`](crate::strip_handshake_key) for the body,
+/// [`strip_handshake_key_from_query`](crate::strip_handshake_key_from_query) for the query. The `Content-Type` header is not looked at: ClinchPad's is
 /// not documented, and the body is checked strictly anyway.
 #[derive(Clone)]
 pub struct Receiver {

@@ -1,9 +1,16 @@
-//! The `inspect` example as a user runs it: summaries, streams, errors with a caret, key
-//! checks that never print a key, and its exit statuses.
+//! `clinchpad-webhook inspect` as a user runs it: summaries, streams, errors with a caret,
+//! key checks that never print a key, JSON lines for scripts, and its exit statuses.
 
 mod common;
-use common::{inspect, text};
+use common::text;
 use std::process::Output;
+
+/// `clinchpad-webhook inspect ARGS`, with the key variable set to `env_key`.
+fn inspect(args: &[&str], env_key: Option<&str>, stdin: &[u8]) -> Output {
+    let mut full = vec!["inspect"];
+    full.extend_from_slice(args);
+    common::run(&full, env_key, stdin)
+}
 
 fn run(args: &[&str]) -> Output {
     inspect(args, None, b"")
@@ -33,7 +40,7 @@ fn a_good_payload_is_summarised_and_exits_zero() {
 
 #[test]
 fn a_bad_payload_is_shown_with_a_caret_under_the_offending_value() {
-    let body = std::fs::read_to_string("fixtures/doc_example.json")
+    let body = std::fs::read_to_string("../fixtures/doc_example.json")
         .unwrap()
         .replace("\"2014-01-10T09:37:58Z\"", "\"10 Jan\"");
     let output = run_with_stdin(&[], body.as_bytes());
@@ -80,7 +87,7 @@ fn a_wrong_key_is_rejected_without_printing_either_key() {
 #[test]
 fn a_stream_of_one_payload_per_line_is_read_line_by_line() {
     let compact = |name: &str| {
-        let path = format!("fixtures/{name}.json");
+        let path = format!("../fixtures/{name}.json");
         let value: serde_json::Value =
             serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         serde_json::to_string(&value).unwrap()
@@ -105,19 +112,42 @@ fn a_stream_of_one_payload_per_line_is_read_line_by_line() {
 }
 
 #[test]
-fn json_output_is_the_normalised_payload() {
-    let output = run(&["--json", "fixtures/edge/numbers_as_strings.json"]);
+fn json_output_is_one_object_per_payload_without_the_key() {
+    let output = run(&[
+        "--json",
+        "--key",
+        "gfhkd1asfsa",
+        "fixtures/edge/numbers_as_strings.json",
+        "fixtures/lead_won.json",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    let printed = clinchpad_webhook::parse(&output.stdout).unwrap();
-    let original =
-        clinchpad_webhook::parse(&std::fs::read("fixtures/edge/numbers_as_strings.json").unwrap())
-            .unwrap();
-    // The key was checked (or not) and is not printed: everything else is.
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let original = clinchpad_webhook::parse(
+        &std::fs::read("../fixtures/edge/numbers_as_strings.json").unwrap(),
+    )
+    .unwrap();
     assert!(original.handshake_key.is_some());
+    // The normalised payload: everything but the key, which was checked.
+    let printed = clinchpad_webhook::parse(lines[0]["payload"].to_string().as_bytes()).unwrap();
     assert_eq!(printed, original.without_handshake_key());
-    assert!(!String::from_utf8_lossy(&output.stdout).contains("handshake_key"));
-    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(json["activity"]["lead_size"], 1500);
+    assert_eq!(lines[0]["payload"]["activity"]["lead_size"], 1500);
+    assert_eq!(lines[0]["key"], "verified");
+    assert_eq!(lines[0]["ok"], true);
+    assert_eq!(lines[1]["type"], "lead:won");
+    assert!(!stdout.contains("handshake_key") && !stdout.contains("gfhkd1asfsa"));
+
+    // A bad payload is an object with the error's path and position.
+    let output = run_with_stdin(&["--json"], b"{\"activity\": 5}");
+    assert_eq!(output.status.code(), Some(1));
+    let line: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(line["ok"], false);
+    assert_eq!(line["error"]["path"], "activity");
+    assert_eq!(line["error"]["column"], 14);
 }
 
 #[test]
@@ -127,7 +157,18 @@ fn usage_errors_and_unreadable_inputs_exit_two() {
     assert_eq!(run(&["fixtures/no_such_file.json"]).status.code(), Some(2));
     let help = run(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
-    assert!(text(&help).contains("usage: inspect"));
+    assert!(text(&help).contains("Usage: clinchpad-webhook inspect"));
+    // An empty key is a usage error, not a key that is never checked.
+    assert_eq!(
+        inspect(&["fixtures/lead_won.json"], Some(""), b"")
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(&["--key", "", "fixtures/lead_won.json"]).status.code(),
+        Some(2)
+    );
 }
 
 /// The snippet line and the caret line under it, for the error at `line` of `shown`.
@@ -191,7 +232,7 @@ fn a_long_one_line_payload_shows_a_window_around_the_error() {
 #[test]
 fn text_from_the_payload_cannot_write_to_the_terminal() {
     // Escapes in JSON strings become control characters in the parsed values.
-    let body = std::fs::read_to_string("fixtures/doc_example.json")
+    let body = std::fs::read_to_string("../fixtures/doc_example.json")
         .unwrap()
         .replace(
             "Webhook T",
@@ -212,4 +253,81 @@ fn text_from_the_payload_cannot_write_to_the_terminal() {
     let shown = text(&run_with_stdin(&[], body.as_bytes()));
     assert!(!shown.contains('\u{1b}'), "{shown}");
     assert!(shown.contains(r"\u{1b}[2J"), "{shown}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// No key is ever printed.
+
+/// The key in every fixture, and keys a user may give.
+const FIXTURE_KEY: &str = "gfhkd1asfsa";
+const EXPECTED: &str = "s3cr3t-KEY-9f8e";
+
+fn assert_no_key(what: &str, text: &str) {
+    for piece in [FIXTURE_KEY, EXPECTED, "s3cr3t", "9f8e"] {
+        assert!(!text.contains(piece), "{what} shows {piece:?}: {text}");
+    }
+}
+
+#[test]
+fn a_wrong_key_is_rejected_without_printing_either_key_however_given() {
+    let fixture = "fixtures/note_created.json";
+    let body = std::fs::read(format!("../{fixture}")).unwrap();
+    assert!(String::from_utf8_lossy(&body).contains(FIXTURE_KEY));
+    for (how, output) in [
+        ("--key", inspect(&["--key", EXPECTED, fixture], None, b"")),
+        ("environment", inspect(&[fixture], Some(EXPECTED), b"")),
+        ("stdin", inspect(&["--key", EXPECTED, "-"], None, &body)),
+        (
+            "json",
+            inspect(&["--json", "--key", EXPECTED, fixture], None, b""),
+        ),
+    ] {
+        let all = text(&output);
+        assert_eq!(output.status.code(), Some(1), "{how}: {all}");
+        assert!(
+            all.contains("REJECTED") || all.contains("\"wrong\""),
+            "{how}: {all}"
+        );
+        assert!(
+            all.contains("note:created"),
+            "{how}: the payload is shown\n{all}"
+        );
+        assert_no_key(how, &all);
+    }
+}
+
+#[test]
+fn no_mode_prints_a_key() {
+    let fixture = "fixtures/doc_example.json";
+    for args in [
+        vec!["--json", fixture],
+        vec!["--json", "--key", FIXTURE_KEY, fixture],
+        vec![fixture],
+        vec!["-v", "--key", FIXTURE_KEY, fixture],
+    ] {
+        let output = inspect(&args, None, b"");
+        let all = text(&output);
+        assert_no_key(&format!("{args:?}"), &all);
+        assert!(
+            all.contains("Webhook T"),
+            "{args:?}: the payload is shown\n{all}"
+        );
+    }
+}
+
+#[test]
+fn the_line_shown_under_an_error_has_its_key_masked() {
+    // The error is at the key itself (a number), on one line with the rest.
+    let body = r#"{"activity": {"_id": "a", "type": "lead:won", "created_at": "2014-01-10T09:37:58Z"}, "lead": {"_id": "l", "name": "n"}, "handshake_key": 987654321}"#;
+    let output = inspect(&[], None, body.as_bytes());
+    let shown = text(&output);
+    assert!(shown.contains("`handshake_key`"), "{shown}");
+    assert!(!shown.contains("987654321"), "{shown}");
+    assert!(shown.contains(r#""handshake_key": *********"#), "{shown}");
+    // A string key on the line of another error, and the key given with --key elsewhere.
+    let body =
+        format!(r#"{{"handshake_key": "{EXPECTED}", "activity": [], "note": "{EXPECTED}"}}"#);
+    let shown = text(&inspect(&["--key", EXPECTED], None, body.as_bytes()));
+    assert!(shown.contains("`activity`"), "{shown}");
+    assert_no_key("the snippet", &shown);
 }

@@ -1,0 +1,245 @@
+//! `clinchpad-webhook`: see, send and replay ClinchPad webhook deliveries without ClinchPad.
+//!
+//! ```text
+//! clinchpad-webhook inspect fixtures/note_created.json
+//! clinchpad-webhook listen --key gfhkd1asfsa --save deliveries.ndjson
+//! clinchpad-webhook send http://127.0.0.1:8080/ --type lead:moved --key gfhkd1asfsa
+//! clinchpad-webhook replay deliveries.ndjson --to http://127.0.0.1:3000/hooks/clinchpad
+//! ```
+
+mod capture;
+mod client;
+mod documents;
+mod inspect;
+mod listen;
+mod mask;
+mod output;
+mod show;
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use clinchpad_webhook::HandshakeKey;
+
+use crate::output::Output;
+
+/// The environment variable the key is read from when `--key` is not given.
+const KEY_VARIABLE: &str = "CLINCHPAD_HANDSHAKE_KEY";
+
+/// See, send and replay ClinchPad webhook deliveries, without ClinchPad and without a third
+/// party: inspect payloads, run a local receiver that shows each delivery, fire sample
+/// deliveries at your receiver, and replay the ones you captured.
+///
+/// The handshake key comes from --key or the CLINCHPAD_HANDSHAKE_KEY environment variable
+/// (prefer the variable: arguments show in the process list). No key is ever printed, logged
+/// or saved.
+///
+/// Exit status: 0 when every payload was good and every request answered 2xx; 1 when some
+/// payload was bad, some request refused, or some answer not 2xx; 2 for a usage error or
+/// what stopped the command from starting (an unreadable file, an address in use).
+#[derive(Parser)]
+#[command(name = "clinchpad-webhook", version, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+
+    /// Print one JSON object per line, for scripts, instead of text for people
+    #[arg(long, global = true)]
+    json: bool,
+
+    /// Show details: each payload's fields, each request's query and size
+    #[arg(short, long, global = true)]
+    verbose: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Inspect(InspectArgs),
+    Listen(ListenArgs),
+    Send(SendArgs),
+    Replay(ReplayArgs),
+}
+
+/// Show what payloads say, or where they are wrong.
+///
+/// Each FILE (standard input when none is given, or for -) holds one payload, possibly over
+/// many lines, or a stream of payloads one per line, as a capture holds them. A good payload
+/// is summarised (time, type, lead, stage, user, the type's fields, unknown fields flagged); a
+/// bad one is shown with its JSON path and a caret under the offending column.
+#[derive(Args)]
+pub struct InspectArgs {
+    /// Check each payload's handshake key against K (default: $CLINCHPAD_HANDSHAKE_KEY)
+    #[arg(long, value_name = "K")]
+    key: Option<String>,
+
+    /// Payload files; - for standard input
+    #[arg(value_name = "FILE")]
+    inputs: Vec<String>,
+}
+
+/// Run a local receiver that shows each delivery as it arrives.
+///
+/// It answers exactly as the library's Receiver does: 204 for a good delivery, or 400, 401
+/// or 413 with the reason. Each request is printed with its time, verdict and status, and the
+/// payload's gist, or the error with a caret under it. The key comes from --key (more than
+/// one while the key changes) or $CLINCHPAD_HANDSHAKE_KEY; with neither, listen refuses to
+/// start unless --unverified is given. Stop it with Ctrl-C: it finishes the requests in
+/// flight, flushes --save, and exits 0 if every request was accepted, 1 if not.
+#[derive(Args)]
+pub struct ListenArgs {
+    /// The address to listen on; port 0 picks a free one (the address is printed)
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    addr: String,
+
+    /// The path deliveries are posted to; others are answered 404
+    #[arg(long, default_value = "/", value_name = "PATH")]
+    path: String,
+
+    /// Accept deliveries carrying K (repeat it to accept several keys while one replaces another)
+    #[arg(long = "key", value_name = "K", conflicts_with = "unverified")]
+    keys: Vec<String>,
+
+    /// Check no key: accept every valid payload from anyone who can reach the address
+    #[arg(long)]
+    unverified: bool,
+
+    /// The largest body accepted, in bytes
+    #[arg(long, default_value_t = clinchpad_webhook::Receiver::DEFAULT_BODY_LIMIT, value_name = "BYTES")]
+    body_limit: usize,
+
+    /// Append each request to FILE as one JSON line (time, query and body without the key,
+    /// verdict, status), for `replay`
+    #[arg(long, value_name = "FILE")]
+    save: Option<std::path::PathBuf>,
+
+    /// Pass each accepted delivery on to URL (same body and query, key included) and show the
+    /// app's status and time
+    #[arg(long, value_name = "URL")]
+    forward_to: Option<String>,
+}
+
+/// Where `send` and `replay` put the key.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KeyIn {
+    /// As the body field `handshake_key`, as ClinchPad's example shows it
+    Body,
+    /// As a `handshake_key` query parameter
+    Query,
+}
+
+/// POST sample deliveries, or payloads from files, to a receiver.
+///
+/// With --type, realistic samples of those activity types (every field filled, fixed ids and
+/// time); with FILEs (or - for standard input), the payloads in them, one per file or one per
+/// line. With a key (--key or $CLINCHPAD_HANDSHAKE_KEY), each delivery carries it, replacing
+/// any key in the payload. Each response's status, time and body are printed.
+#[derive(Args)]
+pub struct SendArgs {
+    /// The receiver's URL (http:// or https://)
+    #[arg(value_name = "URL")]
+    url: String,
+
+    /// Send a sample of TYPE, e.g. lead:moved (repeatable; `all` for every documented type)
+    #[arg(long = "type", value_name = "TYPE", conflicts_with = "inputs")]
+    types: Vec<String>,
+
+    /// Payload files to send; - for standard input
+    #[arg(value_name = "FILE")]
+    inputs: Vec<String>,
+
+    /// The key each delivery carries (default: $CLINCHPAD_HANDSHAKE_KEY; none when neither is set)
+    #[arg(long, value_name = "K")]
+    key: Option<String>,
+
+    /// Where the key goes
+    #[arg(long, value_enum, default_value_t = KeyIn::Body)]
+    key_in: KeyIn,
+}
+
+/// Send the requests `listen --save` captured again, in order.
+///
+/// FILE holds the lines `listen --save` wrote, or any payloads one per line. Each request is
+/// sent with its body and query as captured, and with the key (--key or
+/// $CLINCHPAD_HANDSHAKE_KEY) where it had one: the right key where it had the right one, a
+/// wrong one where it had a wrong one, none where it had none, so that the receiver can answer
+/// as it did. A body that was not read (over the limit) is sent as that many spaces.
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// The capture to replay
+    #[arg(value_name = "FILE")]
+    file: String,
+
+    /// The receiver's URL (http:// or https://)
+    #[arg(long, value_name = "URL")]
+    to: String,
+
+    /// Replay only deliveries of TYPE, e.g. lead:moved (repeatable)
+    #[arg(long = "type", value_name = "TYPE")]
+    types: Vec<String>,
+
+    /// Replay only the requests that were refused, or that the app behind --forward-to did not
+    /// answer 2xx
+    #[arg(long)]
+    only_failed: bool,
+
+    /// The key (default: $CLINCHPAD_HANDSHAKE_KEY)
+    #[arg(long, value_name = "K")]
+    key: Option<String>,
+
+    /// Where the key goes in a line that does not say (a payload, not a capture)
+    #[arg(long, value_enum, default_value_t = KeyIn::Body)]
+    key_in: KeyIn,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json, cli.verbose);
+    let result = match cli.command {
+        Command::Inspect(args) => keys(args.key.clone().into_iter().collect())
+            .map(|keys| inspect::run(args, keys.into_iter().next(), &out)),
+        Command::Listen(args) => keys(args.keys.clone()).and_then(|keys| {
+            runtime().map(|runtime| runtime.block_on(listen::run(args, keys, out)))
+        }),
+        Command::Send(args) => keys(args.key.clone().into_iter().collect()).and_then(|keys| {
+            runtime()
+                .map(|runtime| runtime.block_on(client::send(args, keys.into_iter().next(), &out)))
+        }),
+        Command::Replay(args) => keys(args.key.clone().into_iter().collect()).and_then(|keys| {
+            runtime().map(|runtime| {
+                runtime.block_on(client::replay(args, keys.into_iter().next(), &out))
+            })
+        }),
+    };
+    result.unwrap_or_else(|problem| {
+        eprintln!("clinchpad-webhook: {problem}");
+        ExitCode::from(2)
+    })
+}
+
+/// The keys given with `--key`, or the one in the environment; none when neither is there.
+/// An empty key, from either, is an error: it would mean "no key", never "any key".
+fn keys(given: Vec<String>) -> Result<Vec<HandshakeKey>, String> {
+    if !given.is_empty() {
+        return given
+            .into_iter()
+            .map(|key| HandshakeKey::new(key).map_err(|_| "--key is empty".to_owned()))
+            .collect();
+    }
+    match std::env::var(KEY_VARIABLE) {
+        Err(std::env::VarError::NotPresent) => Ok(Vec::new()),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(format!("{KEY_VARIABLE} is not valid Unicode"))
+        }
+        Ok(key) => HandshakeKey::new(key).map(|key| vec![key]).map_err(|_| {
+            format!("{KEY_VARIABLE} is set but empty: set it to the key, or unset it")
+        }),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|err| format!("cannot start: {err}"))
+}

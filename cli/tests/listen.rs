@@ -1,0 +1,589 @@
+//! `listen`, `send` and `replay` together, as a user runs them: the built binary as child
+//! processes on 127.0.0.1, every wait bounded, every child stopped at the end.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+
+use clinchpad_webhook::ActivityType;
+use common::{listen, run, text, PATIENCE};
+
+const KEY: &str = "gfhkd1asfsa";
+
+/// `send URL ARGS`, with the key variable set to `env_key`.
+fn send(url: &str, args: &[&str], env_key: Option<&str>, stdin: &[u8]) -> std::process::Output {
+    let mut full = vec!["send", url];
+    full.extend_from_slice(args);
+    run(&full, env_key, stdin)
+}
+
+/// The lines of a child's standard output.
+fn stdout_lines(output: &std::process::Output) -> Vec<String> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A line of `listen` for people, without its leading time (`HH:MM:SS.mmm  `), which is
+/// checked to be one.
+fn untimed(line: &str) -> &str {
+    let (time, rest) = line.split_at(14);
+    let digits: Vec<&str> = time.trim_end().split([':', '.']).collect();
+    assert!(
+        digits.len() == 4 && digits.iter().all(|d| d.chars().all(|c| c.is_ascii_digit())),
+        "no time at the start of {line:?}"
+    );
+    assert_eq!(&time[12..], "  ", "{line:?}");
+    rest
+}
+
+#[test]
+fn every_sample_type_is_accepted_and_shown_one_line_each() {
+    let listening = listen(&["--key", KEY], None);
+    let output = send(&listening.address, &["--type", "all"], Some(KEY), b"");
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let sent = stdout_lines(&output);
+    assert_eq!(sent.len(), ActivityType::ALL.len() + 1, "{sent:?}");
+    let shown = listening.lines(ActivityType::ALL.len());
+    for ((line, answer), activity_type) in shown.iter().zip(&sent).zip(ActivityType::ALL) {
+        assert!(
+            untimed(line).starts_with(&format!("204 accepted  {activity_type}  Acme Corp")),
+            "{line}"
+        );
+        assert!(
+            answer.starts_with("204 ") && answer.contains(activity_type.as_str()),
+            "{answer}"
+        );
+    }
+    assert_eq!(sent.last().unwrap(), "33 sent: 33 answered 2xx, 0 not");
+    let (status, rest, stderr) = listening.stop();
+    assert!(status.success(), "{rest:?} {stderr:?}");
+    assert_eq!(
+        stderr.last().map(String::as_str),
+        Some("stopped: 33 request(s), 33 accepted, 0 refused or not answered 2xx")
+    );
+}
+
+/// The output for people, when it is not a terminal, byte for byte but for the time: no
+/// colour, one line per delivery, the caret under a bad body's error.
+#[test]
+fn the_output_for_people_is_exactly_this() {
+    let listening = listen(&["--key", KEY], None);
+    let url = listening.address.clone();
+    assert_eq!(
+        send(&url, &["--type", "lead:moved"], Some(KEY), b"")
+            .status
+            .code(),
+        Some(0)
+    );
+    let wrong = send(
+        &url,
+        &["--type", "lead:won", "--key", "guess-f00d"],
+        None,
+        b"",
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    let bad = r#"{"activity": {"_id": "a", "type": "lead:won", "created_at": "10 Jan"}}"#;
+    let column = bad.find("\"10 Jan\"").unwrap() + 1;
+    let refused = send(&url, &["-", "--key-in", "query"], Some(KEY), bad.as_bytes());
+    assert_eq!(refused.status.code(), Some(1));
+    let query = send(
+        &url,
+        &["--type", "note:created", "--key-in", "query"],
+        Some(KEY),
+        b"",
+    );
+    assert_eq!(query.status.code(), Some(0));
+
+    let lines = listening.lines(6);
+    assert_eq!(
+        untimed(&lines[0]),
+        r#"204 accepted  lead:moved  Acme Corp  old_stage_name="Contact Made" new_stage_name="Offer"  by Dana Whitfield"#
+    );
+    assert_eq!(
+        untimed(&lines[1]),
+        "401 refused   handshake key does not match the expected key (key in the body)"
+    );
+    assert_eq!(
+        untimed(&lines[2]),
+        format!(
+            r#"400 refused   invalid payload at `activity.created_at`, line 1, column {column}: invalid timestamp "10 Jan", expected RFC 3339 such as "2014-01-10T09:37:58Z""#
+        )
+    );
+    // The body's line and the caret under the column: not timed, checked whole.
+    assert_eq!(lines[3], format!("    1 | {bad}"));
+    assert_eq!(lines[4], format!("      | {}^", " ".repeat(column - 1)));
+    assert_eq!(
+        untimed(&lines[5]),
+        r#"204 accepted  note:created  Acme Corp  note_content="Asked for a quote for 20 seats."  by Dana Whitfield"#
+    );
+    assert!(
+        lines.iter().all(|line| !line.contains('\u{1b}')),
+        "colour off a terminal"
+    );
+
+    // `send`'s own lines: the status, the time, the type, where it came from, the answer.
+    let answer = stdout_lines(&wrong);
+    assert!(
+        answer[0].starts_with("401 ")
+            && answer[0]
+                .ends_with("  lead:won  sample  handshake key does not match the expected key"),
+        "{answer:?}"
+    );
+    let (status, _, _) = listening.stop();
+    assert_eq!(status.code(), Some(1), "some request was refused");
+}
+
+#[test]
+fn a_wrong_key_a_bad_body_and_an_oversized_body_are_refused_and_shown() {
+    let listening = listen(&["--key", KEY, "--body-limit", "2000"], None);
+    let url = listening.address.clone();
+    // Wrong key, in the body or the query.
+    let wrong = send(
+        &url,
+        &["--type", "lead:won", "--key", "s3cr3t-wrong-9f8e"],
+        None,
+        b"",
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        stdout_lines(&wrong)[0].starts_with("401 "),
+        "{}",
+        text(&wrong)
+    );
+    let wrong = send(
+        &url,
+        &[
+            "--type",
+            "lead:won",
+            "--key",
+            "s3cr3t-wrong-9f8e",
+            "--key-in",
+            "query",
+        ],
+        None,
+        b"",
+    );
+    assert!(
+        stdout_lines(&wrong)[0].starts_with("401 "),
+        "{}",
+        text(&wrong)
+    );
+    // No key at all.
+    let none = send(&url, &["--type", "lead:won"], None, b"");
+    assert!(
+        stdout_lines(&none)[0].contains("handshake key missing"),
+        "{}",
+        text(&none)
+    );
+    // A bad body: 400, with its path.
+    let bad = send(&url, &["-"], Some(KEY), b"{\"activity\": []}");
+    assert!(
+        stdout_lines(&bad)[0].starts_with("400 ") && text(&bad).contains("`activity`"),
+        "{}",
+        text(&bad)
+    );
+    // Over the limit.
+    let big = format!("{{\"lead\": \"{}\"}}", "x".repeat(3000));
+    let over = send(&url, &["-"], Some(KEY), big.as_bytes());
+    assert!(
+        stdout_lines(&over)[0].starts_with("413 "),
+        "{}",
+        text(&over)
+    );
+
+    // Five requests; the bad body's line is followed by two of caret.
+    let shown: Vec<String> = listening
+        .lines(7)
+        .into_iter()
+        .filter(|line| !line.starts_with(' '))
+        .collect();
+    let statuses: Vec<&str> = shown.iter().map(|line| &untimed(line)[..11]).collect();
+    assert_eq!(
+        statuses,
+        [
+            "401 refused",
+            "401 refused",
+            "401 refused",
+            "400 refused",
+            "413 refused"
+        ]
+    );
+    assert!(
+        shown[1].ends_with("(key in the query)") && shown[2].ends_with("(no key)"),
+        "{shown:?}"
+    );
+    let (status, mut rest, stderr) = listening.stop();
+    assert_eq!(status.code(), Some(1));
+    rest.extend(stderr);
+    for text in shown
+        .iter()
+        .chain(&rest)
+        .map(String::as_str)
+        .chain([text(&wrong).as_str()])
+    {
+        assert!(!text.contains("s3cr3t") && !text.contains(KEY), "{text}");
+    }
+}
+
+#[test]
+fn a_capture_replayed_to_a_second_listen_gets_the_same_answers() {
+    let capture =
+        std::env::temp_dir().join(format!("clinchpad-capture-{}.ndjson", std::process::id()));
+    let _ = std::fs::remove_file(&capture);
+    let first = listen(
+        &[
+            "--key",
+            KEY,
+            "--body-limit",
+            "4000",
+            "--save",
+            capture.to_str().unwrap(),
+        ],
+        None,
+    );
+    let url = first.address.clone();
+    send(
+        &url,
+        &["--type", "lead:moved", "--type", "todo:created"],
+        Some(KEY),
+        b"",
+    );
+    send(
+        &url,
+        &["--type", "lead:won", "--key-in", "query"],
+        Some(KEY),
+        b"",
+    );
+    send(
+        &url,
+        &["--type", "lead:lost", "--key", "s3cr3t-wrong-9f8e"],
+        None,
+        b"",
+    );
+    send(&url, &["--type", "lead:lost"], None, b"");
+    send(&url, &["-"], Some(KEY), b"{\"activity\": {\"_id\": 5}}");
+    send(
+        &url,
+        &["-"],
+        Some(KEY),
+        format!("{{\"x\": \"{}\"}}", "y".repeat(5000)).as_bytes(),
+    );
+    let (_, first_lines, _) = first.stop();
+    let saved = std::fs::read_to_string(&capture).unwrap();
+    assert_eq!(saved.lines().count(), 7, "{saved}");
+    assert!(
+        !saved.contains(KEY) && !saved.contains("s3cr3t"),
+        "a key was saved:\n{saved}"
+    );
+    let statuses = |lines: &[String]| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| !l.starts_with("    "))
+            .map(|l| untimed(l)[..3].to_owned())
+            .collect()
+    };
+    let first_statuses = statuses(&first_lines);
+    assert_eq!(
+        first_statuses,
+        ["204", "204", "204", "401", "401", "400", "413"]
+    );
+
+    let second = listen(&["--key", KEY, "--body-limit", "4000"], None);
+    let replayed = run(
+        &["replay", capture.to_str().unwrap(), "--to", &second.address],
+        Some(KEY),
+        b"",
+    );
+    assert_eq!(replayed.status.code(), Some(1), "{}", text(&replayed));
+    let answers: Vec<String> = stdout_lines(&replayed)
+        .iter()
+        .take(7)
+        .map(|l| l[..3].to_owned())
+        .collect();
+    assert_eq!(answers, first_statuses, "{}", text(&replayed));
+    let (_, second_lines, _) = second.stop();
+    assert_eq!(statuses(&second_lines), first_statuses);
+    // The same deliveries, as the second receiver saw them.
+    let gist = |lines: &[String]| {
+        lines
+            .iter()
+            .filter(|l| l.contains("accepted"))
+            .map(|l| untimed(l).to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(gist(&second_lines), gist(&first_lines));
+
+    // Only the failed ones, only one type.
+    let third = listen(&["--key", KEY, "--body-limit", "4000"], None);
+    let failed = run(
+        &[
+            "replay",
+            capture.to_str().unwrap(),
+            "--to",
+            &third.address,
+            "--only-failed",
+            "--json",
+        ],
+        Some(KEY),
+        b"",
+    );
+    let answers: Vec<serde_json::Value> = stdout_lines(&failed)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        answers
+            .iter()
+            .map(|a| a["status"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [401, 401, 400, 413]
+    );
+    let typed = run(
+        &[
+            "replay",
+            capture.to_str().unwrap(),
+            "--to",
+            &third.address,
+            "--type",
+            "lead:moved",
+        ],
+        Some(KEY),
+        b"",
+    );
+    assert_eq!(typed.status.code(), Some(0), "{}", text(&typed));
+    assert_eq!(stdout_lines(&typed).len(), 1, "{}", text(&typed));
+    let _ = std::fs::remove_file(&capture);
+}
+
+/// A small app on 127.0.0.1 that answers `status` to each of `count` requests and hands over
+/// what it got: the request line and the body.
+fn app(status: u16, count: usize) -> (String, mpsc::Receiver<(String, Vec<u8>)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (got, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(count) {
+            let mut stream = stream.unwrap();
+            stream.set_read_timeout(Some(PATIENCE)).unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                reader.read_line(&mut header).unwrap();
+                if header.trim().is_empty() {
+                    break;
+                }
+                if let Some(value) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            write!(
+                stream,
+                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            got.send((request_line.trim().to_owned(), body)).unwrap();
+        }
+    });
+    (address, received)
+}
+
+#[test]
+fn accepted_deliveries_are_forwarded_with_their_body_and_query() {
+    let (app_url, received) = app(200, 2);
+    let listening = listen(
+        &[
+            "--key",
+            KEY,
+            "--forward-to",
+            &format!("{app_url}/hooks?from=listen"),
+        ],
+        None,
+    );
+    let url = listening.address.clone();
+    send(
+        &format!("{url}/?source=crm"),
+        &["--type", "lead:moved"],
+        Some(KEY),
+        b"",
+    );
+    send(
+        &url,
+        &["--type", "lead:won", "--key-in", "query"],
+        Some(KEY),
+        b"",
+    );
+    // A refused delivery is not forwarded.
+    send(&url, &["--type", "lead:lost", "--key", "nope"], None, b"");
+
+    let (line, body) = received.recv_timeout(PATIENCE).unwrap();
+    assert_eq!(line, "POST /hooks?from=listen&source=crm HTTP/1.1");
+    let payload = clinchpad_webhook::parse(&body).unwrap();
+    assert_eq!(payload.activity.kind.type_name(), "lead:moved");
+    assert!(
+        payload.handshake_key.unwrap().matches(KEY),
+        "the key goes on to the app"
+    );
+    let (line, _) = received.recv_timeout(PATIENCE).unwrap();
+    assert_eq!(
+        line,
+        format!("POST /hooks?from=listen&handshake_key={KEY} HTTP/1.1")
+    );
+
+    let shown = listening.lines(3);
+    assert!(shown[0].contains("→ app 200 in "), "{shown:?}");
+    assert!(shown[1].contains("→ app 200 in "), "{shown:?}");
+    assert!(!shown[2].contains("→ app"), "{shown:?}");
+    assert!(!shown.iter().any(|line| line.contains(KEY)), "{shown:?}");
+    let (status, _, _) = listening.stop();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[test]
+fn an_app_that_fails_or_is_gone_is_shown_and_counted() {
+    let (app_url, _received) = app(500, 1);
+    let listening = listen(&["--key", KEY, "--forward-to", &app_url], None);
+    send(
+        &listening.address,
+        &["--type", "lead:moved"],
+        Some(KEY),
+        b"",
+    );
+    assert!(listening.lines(1)[0].contains("→ app 500 in "));
+    let (status, _, stderr) = listening.stop();
+    assert_eq!(status.code(), Some(1), "{stderr:?}");
+
+    // Nothing listens there any more.
+    let gone = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let listening = listen(
+        &["--key", KEY, "--forward-to", &format!("http://{gone}")],
+        None,
+    );
+    let answer = send(
+        &listening.address,
+        &["--type", "lead:moved"],
+        Some(KEY),
+        b"",
+    );
+    // The delivery itself was accepted: the sender gets 204 whatever the app does.
+    assert_eq!(answer.status.code(), Some(0));
+    assert!(listening.lines(1)[0].contains("→ app unreachable: "));
+}
+
+#[test]
+fn listen_refuses_to_start_without_a_key_unless_told_to_check_none() {
+    for (args, env_key, says) in [
+        (&[][..], None, "no handshake key"),
+        (
+            &[][..],
+            Some(""),
+            "CLINCHPAD_HANDSHAKE_KEY is set but empty",
+        ),
+        (&["--key", ""][..], None, "--key is empty"),
+        (&["--unverified"][..], Some(KEY), "contradict"),
+        (
+            &["--unverified", "--key", KEY][..],
+            None,
+            "cannot be used with",
+        ),
+        (
+            &["--addr", "not an address"][..],
+            Some(KEY),
+            "cannot listen on",
+        ),
+    ] {
+        let mut full = vec!["listen"];
+        full.extend_from_slice(args);
+        let output = run(&full, env_key, b"");
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(text(&output).contains(says), "{args:?}: {}", text(&output));
+    }
+    // With --unverified, anything valid goes, and the banner says so.
+    let listening = listen(&["--unverified"], None);
+    assert!(
+        listening
+            .banner
+            .iter()
+            .any(|line| line.contains("NOT checking")),
+        "{:?}",
+        listening.banner
+    );
+    let answer = send(
+        &listening.address,
+        &["--type", "lead:won", "--key", "anything"],
+        None,
+        b"",
+    );
+    assert_eq!(answer.status.code(), Some(0), "{}", text(&answer));
+}
+
+#[test]
+fn json_lines_for_scripts_hold_no_key() {
+    let listening = listen(&["--key", KEY, "--json"], None);
+    send(
+        &listening.address,
+        &["--type", "lead:moved"],
+        Some(KEY),
+        b"",
+    );
+    send(
+        &format!("{}/?handshake_key=s3cr3t-wrong&x=1", listening.address),
+        &["--type", "lead:won"],
+        None,
+        b"",
+    );
+    let lines = listening.lines(2);
+    let accepted: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    assert_eq!(accepted["status"], 204);
+    assert_eq!(accepted["type"], "lead:moved");
+    assert_eq!(accepted["key"]["check"], "matched");
+    let refused: serde_json::Value = serde_json::from_str(&lines[1]).unwrap();
+    assert_eq!(refused["status"], 401);
+    assert_eq!(refused["error"]["kind"], "wrong_key");
+    assert_eq!(refused["query"], "x=1");
+    assert!(
+        lines
+            .iter()
+            .all(|line| !line.contains("s3cr3t") && !line.contains(KEY)),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn send_says_what_is_wrong_with_its_arguments() {
+    for (args, says) in [
+        (&["--type", "lead:flown"][..], "unknown activity type"),
+        (&[][..], "nothing to send"),
+        (&["fixtures/no_such_file.json"][..], "cannot read"),
+    ] {
+        let output = send("http://127.0.0.1:9/", args, None, b"");
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(text(&output).contains(says), "{args:?}: {}", text(&output));
+    }
+    let output = send("ftp://127.0.0.1/", &["--type", "lead:won"], None, b"");
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    // Nothing listening: a failure of the delivery, said, exit 1.
+    let gone = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let output = send(
+        &format!("http://{gone}/"),
+        &["--type", "lead:won"],
+        None,
+        b"",
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(text(&output).contains("---"), "{}", text(&output));
+}
