@@ -1,6 +1,7 @@
 //! `send` and `replay`: deliveries posted to a receiver, one after the other, each response
 //! reported.
 
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -63,7 +64,7 @@ pub async fn send(args: SendArgs, key: Option<HandshakeKey>, out: &Output) -> Ex
             }
         }
     }
-    post_all(&args.url, deliveries, key, out).await
+    post_all(&args.url, deliveries, key, args.ca_cert.as_deref(), out).await
 }
 
 pub async fn replay(args: ReplayArgs, key: Option<HandshakeKey>, out: &Output) -> ExitCode {
@@ -144,7 +145,7 @@ pub async fn replay(args: ReplayArgs, key: Option<HandshakeKey>, out: &Output) -
              delivery(ies) that carried one are sent without"
         );
     }
-    post_all(&args.to, deliveries, key, out).await
+    post_all(&args.to, deliveries, key, args.ca_cert.as_deref(), out).await
 }
 
 /// The types `--type` names: wire names, or `all`.
@@ -194,6 +195,7 @@ async fn post_all(
     url: &str,
     deliveries: Vec<Delivery>,
     key: Option<&str>,
+    ca_cert: Option<&Path>,
     out: &Output,
 ) -> ExitCode {
     let url = match reqwest::Url::parse(url) {
@@ -205,7 +207,7 @@ async fn post_all(
         }
         Err(err) => return usage(&format!("{url}: {err}")),
     };
-    let client = match client() {
+    let client = match client(ca_cert) {
         Ok(client) => client,
         Err(problem) => return usage(&problem),
     };
@@ -252,12 +254,26 @@ async fn post_all(
     }
 }
 
-/// The HTTP client of `send`, `replay` and `listen --forward-to`: HTTP and HTTPS, a bounded
-/// wait for each answer, no redirects followed (a receiver that redirects is answering 3xx).
-pub fn client() -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+/// The HTTP client of `send`, `replay` and `listen --forward-to`: HTTP and HTTPS (trusting
+/// `ca_cert` too, when given), a bounded wait for each answer, no redirects followed (a
+/// receiver that redirects is answering 3xx).
+pub fn client(ca_cert: Option<&Path>) -> Result<reqwest::Client, String> {
+    let mut builder = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
-        .redirect(reqwest::redirect::Policy::none())
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(file) = ca_cert {
+        let pem =
+            std::fs::read(file).map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|err| format!("{}: not a PEM certificate: {err}", file.display()))?;
+        if certificates.is_empty() {
+            return Err(format!("{}: no PEM certificate in it", file.display()));
+        }
+        for certificate in certificates {
+            builder = builder.add_root_certificate(certificate);
+        }
+    }
+    builder
         .build()
         .map_err(|err| format!("cannot make an HTTP client: {err}"))
 }

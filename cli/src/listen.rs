@@ -101,7 +101,7 @@ async fn start(args: ListenArgs, keys: Vec<HandshakeKey>, out: Output) -> Result
                     "--forward-to {url}: only http:// and https:// URLs are supported"
                 ));
             }
-            Some((client::client()?, url))
+            Some((client::client(args.ca_cert.as_deref())?, url))
         }
     };
     let listener = TcpListener::bind(&args.addr)

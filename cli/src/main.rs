@@ -116,6 +116,10 @@ pub struct ListenArgs {
     /// app's status and time
     #[arg(long, value_name = "URL")]
     forward_to: Option<String>,
+    /// Trust the certificate authority, or self-signed certificate, in FILE (PEM) too, beside
+    /// the usual roots: for an HTTPS receiver with a certificate of its own
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<std::path::PathBuf>,
 }
 
 /// Where `send` and `replay` put the key.
@@ -154,6 +158,10 @@ pub struct SendArgs {
     /// Where the key goes
     #[arg(long, value_enum, default_value_t = KeyIn::Body)]
     key_in: KeyIn,
+    /// Trust the certificate authority, or self-signed certificate, in FILE (PEM) too, beside
+    /// the usual roots: for an HTTPS receiver with a certificate of its own
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<std::path::PathBuf>,
 }
 
 /// Send the requests `listen --save` captured again, in order.
@@ -189,6 +197,10 @@ pub struct ReplayArgs {
     /// Where the key goes in a line that does not say (a payload, not a capture)
     #[arg(long, value_enum, default_value_t = KeyIn::Body)]
     key_in: KeyIn,
+    /// Trust the certificate authority, or self-signed certificate, in FILE (PEM) too, beside
+    /// the usual roots: for an HTTPS receiver with a certificate of its own
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<std::path::PathBuf>,
 }
 
 fn main() -> ExitCode {
