@@ -25,19 +25,25 @@ async fn receive(
     HttpResponse::NoContent().finish()
 }
 
-/// Serves an app with `receiver` in its data, on a free port of 127.0.0.1, in a thread of its
-/// own (actix-web runs its own runtime) until the test is done with it.
+/// Serves an app with `receiver` in its data (as `web::Data` when `as_data`), on a free port
+/// of 127.0.0.1, in a thread of its own (actix-web runs its own runtime) until the test is done
+/// with it.
 fn start(receiver: Receiver, as_data: bool) -> Served {
+    serve(Some((receiver, as_data)))
+}
+
+/// [`start`], or an app with no receiver in its data.
+fn serve(receiver: Option<(Receiver, bool)>) -> Served {
     let (sender, received) = mpsc::unbounded_channel();
     let (started, start) = sync_mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let server = HttpServer::new(move || {
                 let app = App::new().app_data(web::Data::new(sender.clone()));
-                let app = if as_data {
-                    app.app_data(web::Data::new(receiver.clone()))
-                } else {
-                    app.app_data(receiver.clone())
+                let app = match &receiver {
+                    Some((receiver, true)) => app.app_data(web::Data::new(receiver.clone())),
+                    Some((receiver, false)) => app.app_data(receiver.clone()),
+                    None => app,
                 };
                 app.route(PATH, web::post().to(receive))
             })
@@ -107,26 +113,7 @@ async fn every_sample_reaches_the_handler_typed() {
 
 #[tokio::test]
 async fn an_app_without_a_receiver_answers_500_saying_so() {
-    let (sender, received) = mpsc::unbounded_channel();
-    let (started, start) = sync_mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(move || {
-                App::new()
-                    .app_data(web::Data::new(sender.clone()))
-                    .route(PATH, web::post().to(receive))
-            })
-            .workers(1)
-            .bind("127.0.0.1:0")
-            .unwrap();
-            let address = server.addrs()[0];
-            let server = server.run();
-            started.send((address, server.handle())).unwrap();
-            server.await
-        })
-    });
-    let (address, handle) = start.recv_timeout(PATIENCE).unwrap();
-    let mut server = Served::new(address, received, Box::new(StopOnDrop(handle)));
+    let mut server = serve(None);
     let (status, text) = server
         .post("", None, receivers::fixture("lead_won.json"))
         .await;

@@ -28,7 +28,7 @@ struct Delivery {
 
 pub async fn send(args: SendArgs, key: Option<HandshakeKey>, out: &Output) -> ExitCode {
     let key = key.as_ref().map(HandshakeKey::expose_secret);
-    let places = Places::from(args.key_in);
+    let places = Places::from(args.sending.key_in);
     let mut deliveries = Vec::new();
     if !args.types.is_empty() {
         let types = match sample_types(&args.types) {
@@ -64,7 +64,14 @@ pub async fn send(args: SendArgs, key: Option<HandshakeKey>, out: &Output) -> Ex
             }
         }
     }
-    post_all(&args.url, deliveries, key, args.ca_cert.as_deref(), out).await
+    post_all(
+        &args.url,
+        deliveries,
+        key,
+        args.sending.ca_cert.as_deref(),
+        out,
+    )
+    .await
 }
 
 pub async fn replay(args: ReplayArgs, key: Option<HandshakeKey>, out: &Output) -> ExitCode {
@@ -110,7 +117,7 @@ pub async fn replay(args: ReplayArgs, key: Option<HandshakeKey>, out: &Output) -
                 Err(_) => (
                     document.bytes.clone(),
                     String::new(),
-                    Places::from(args.key_in),
+                    Places::from(args.sending.key_in),
                     KeyCheck::Unchecked,
                     false,
                 ),
@@ -145,7 +152,14 @@ pub async fn replay(args: ReplayArgs, key: Option<HandshakeKey>, out: &Output) -
              delivery(ies) that carried one are sent without"
         );
     }
-    post_all(&args.to, deliveries, key, args.ca_cert.as_deref(), out).await
+    post_all(
+        &args.to,
+        deliveries,
+        key,
+        args.sending.ca_cert.as_deref(),
+        out,
+    )
+    .await
 }
 
 /// The types `--type` names: wire names, or `all`.
@@ -214,16 +228,9 @@ async fn post_all(
     let mut failed = 0;
     let total = deliveries.len();
     for delivery in deliveries {
-        let mut target = url.clone();
-        let query = [target.query().unwrap_or_default(), delivery.query.as_str()]
-            .into_iter()
-            .filter(|part| !part.is_empty())
-            .collect::<Vec<_>>()
-            .join("&");
-        target.set_query((!query.is_empty()).then_some(query.as_str()));
         let started = Instant::now();
         let response = client
-            .post(target)
+            .post(with_query(&url, &delivery.query))
             .header("content-type", "application/json")
             .body(delivery.body)
             .send()
@@ -276,6 +283,18 @@ pub fn client(ca_cert: Option<&Path>) -> Result<reqwest::Client, String> {
     builder
         .build()
         .map_err(|err| format!("cannot make an HTTP client: {err}"))
+}
+
+/// `url` with `query` (a raw query string) after its own query.
+pub fn with_query(url: &reqwest::Url, query: &str) -> reqwest::Url {
+    let mut target = url.clone();
+    let query = [url.query().unwrap_or_default(), query]
+        .into_iter()
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("&");
+    target.set_query((!query.is_empty()).then_some(query.as_str()));
+    target
 }
 
 /// An HTTP error in one line, with its causes, and without its URL (whose query may hold a

@@ -357,15 +357,8 @@ async fn forward(
     seen: &Seen,
     content_type: Option<&HeaderValue>,
 ) -> Forwarded {
-    let mut target = url.clone();
-    let query = [url.query().unwrap_or_default(), seen.query.as_str()]
-        .into_iter()
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("&");
-    target.set_query((!query.is_empty()).then_some(query.as_str()));
     let mut request = client
-        .post(target)
+        .post(client::with_query(url, &seen.query))
         .body(seen.body.clone().unwrap_or_default());
     if let Some(content_type) = content_type {
         request = request.header(CONTENT_TYPE.as_str(), content_type.as_bytes());

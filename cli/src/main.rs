@@ -151,13 +151,21 @@ pub struct SendArgs {
     #[arg(value_name = "FILE")]
     inputs: Vec<String>,
 
+    #[command(flatten)]
+    sending: SendingArgs,
+}
+
+/// How `send` and `replay` send: the key, where it goes, whom to trust.
+#[derive(Args)]
+pub struct SendingArgs {
     /// The key each delivery carries (default: $CLINCHPAD_HANDSHAKE_KEY; none when neither is set)
     #[arg(long, value_name = "K")]
     key: Option<String>,
 
-    /// Where the key goes
+    /// Where the key goes (for `replay`, in a line that does not say where it was)
     #[arg(long, value_enum, default_value_t = KeyIn::Body)]
     key_in: KeyIn,
+
     /// Trust the certificate authority, or self-signed certificate, in FILE (PEM) too, beside
     /// the usual roots: for an HTTPS receiver with a certificate of its own
     #[arg(long, value_name = "FILE")]
@@ -190,17 +198,8 @@ pub struct ReplayArgs {
     #[arg(long)]
     only_failed: bool,
 
-    /// The key (default: $CLINCHPAD_HANDSHAKE_KEY)
-    #[arg(long, value_name = "K")]
-    key: Option<String>,
-
-    /// Where the key goes in a line that does not say (a payload, not a capture)
-    #[arg(long, value_enum, default_value_t = KeyIn::Body)]
-    key_in: KeyIn,
-    /// Trust the certificate authority, or self-signed certificate, in FILE (PEM) too, beside
-    /// the usual roots: for an HTTPS receiver with a certificate of its own
-    #[arg(long, value_name = "FILE")]
-    ca_cert: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    sending: SendingArgs,
 }
 
 fn main() -> ExitCode {
@@ -212,15 +211,20 @@ fn main() -> ExitCode {
         Command::Listen(args) => keys(args.keys.clone()).and_then(|keys| {
             runtime().map(|runtime| runtime.block_on(listen::run(args, keys, out)))
         }),
-        Command::Send(args) => keys(args.key.clone().into_iter().collect()).and_then(|keys| {
-            runtime()
-                .map(|runtime| runtime.block_on(client::send(args, keys.into_iter().next(), &out)))
-        }),
-        Command::Replay(args) => keys(args.key.clone().into_iter().collect()).and_then(|keys| {
-            runtime().map(|runtime| {
-                runtime.block_on(client::replay(args, keys.into_iter().next(), &out))
+        Command::Send(args) => {
+            keys(args.sending.key.clone().into_iter().collect()).and_then(|keys| {
+                runtime().map(|runtime| {
+                    runtime.block_on(client::send(args, keys.into_iter().next(), &out))
+                })
             })
-        }),
+        }
+        Command::Replay(args) => {
+            keys(args.sending.key.clone().into_iter().collect()).and_then(|keys| {
+                runtime().map(|runtime| {
+                    runtime.block_on(client::replay(args, keys.into_iter().next(), &out))
+                })
+            })
+        }
     };
     result.unwrap_or_else(|problem| {
         eprintln!("clinchpad-webhook: {problem}");

@@ -82,6 +82,12 @@ fn https_app(count: usize) -> (String, PathBuf, mpsc::Receiver<(String, Vec<u8>)
     (url, pem, received)
 }
 
+/// The activity type of a body the app got.
+fn type_of(body: &[u8]) -> String {
+    let payload = clinchpad_webhook::parse(body).expect("the app got a payload");
+    payload.activity.kind.type_name().to_owned()
+}
+
 #[test]
 fn send_and_replay_speak_https_trusting_the_given_certificate() {
     let (url, pem, received) = https_app(2);
@@ -110,14 +116,7 @@ fn send_and_replay_speak_https_trusting_the_given_certificate() {
     assert_eq!(sent.status.code(), Some(0), "{}", text(&sent));
     let (line, body) = received.recv_timeout(PATIENCE).unwrap();
     assert_eq!(line, "POST /hooks HTTP/1.1");
-    assert_eq!(
-        clinchpad_webhook::parse(&body)
-            .unwrap()
-            .activity
-            .kind
-            .type_name(),
-        "lead:won"
-    );
+    assert_eq!(type_of(&body), "lead:won");
 
     let payload = std::fs::read_to_string(common::root().join("fixtures/lead_moved.json")).unwrap();
     let compact: serde_json::Value = serde_json::from_str(&payload).unwrap();
@@ -128,14 +127,7 @@ fn send_and_replay_speak_https_trusting_the_given_certificate() {
     );
     assert_eq!(replayed.status.code(), Some(0), "{}", text(&replayed));
     let (_, body) = received.recv_timeout(PATIENCE).unwrap();
-    assert_eq!(
-        clinchpad_webhook::parse(&body)
-            .unwrap()
-            .activity
-            .kind
-            .type_name(),
-        "lead:moved"
-    );
+    assert_eq!(type_of(&body), "lead:moved");
 }
 
 #[test]
@@ -159,14 +151,7 @@ fn listen_forwards_to_an_https_app() {
     );
     assert_eq!(sent.status.code(), Some(0), "{}", text(&sent));
     let (_, body) = received.recv_timeout(PATIENCE).unwrap();
-    assert_eq!(
-        clinchpad_webhook::parse(&body)
-            .unwrap()
-            .activity
-            .kind
-            .type_name(),
-        "note:created"
-    );
+    assert_eq!(type_of(&body), "note:created");
     assert!(listening.lines(1)[0].contains("→ app 204 in "));
 }
 
