@@ -587,3 +587,29 @@ fn send_says_what_is_wrong_with_its_arguments() {
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
     assert!(text(&output).contains("---"), "{}", text(&output));
 }
+
+#[test]
+fn ctrl_c_stops_listen_cleanly_with_every_request_saved() {
+    let capture =
+        std::env::temp_dir().join(format!("clinchpad-interrupt-{}.ndjson", std::process::id()));
+    let _ = std::fs::remove_file(&capture);
+    let listening = listen(&["--key", KEY, "--save", capture.to_str().unwrap()], None);
+    let sent = send(&listening.address, &["--type", "all"], Some(KEY), b"");
+    assert_eq!(sent.status.code(), Some(0), "{}", text(&sent));
+    let (status, _, stderr) = listening.interrupt();
+    assert!(status.success(), "{stderr:?}");
+    assert!(
+        stderr
+            .iter()
+            .any(|line| line.starts_with("stopped: 33 request(s)")),
+        "{stderr:?}"
+    );
+    let saved = std::fs::read_to_string(&capture).unwrap();
+    assert_eq!(saved.lines().count(), 33);
+    for line in saved.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(record["status"], 204);
+        assert_eq!(record["key"]["check"], "matched");
+    }
+    let _ = std::fs::remove_file(&capture);
+}

@@ -131,9 +131,18 @@ impl Listening {
 
     /// Stops it as Ctrl-C or a service manager would (SIGTERM) and waits for it to end: its
     /// exit status, and the rest of what it printed (standard output, standard error).
-    pub fn stop(mut self) -> (ExitStatus, Vec<String>, Vec<String>) {
+    pub fn stop(self) -> (ExitStatus, Vec<String>, Vec<String>) {
+        self.stop_with(Signal::Terminate)
+    }
+
+    /// Stops it as Ctrl-C does (SIGINT); see [`stop`](Listening::stop).
+    pub fn interrupt(self) -> (ExitStatus, Vec<String>, Vec<String>) {
+        self.stop_with(Signal::Interrupt)
+    }
+
+    fn stop_with(mut self, signal: Signal) -> (ExitStatus, Vec<String>, Vec<String>) {
         let mut child = self.child.take().unwrap();
-        terminate(&child);
+        send_signal(&child, signal);
         let (done, wait) = mpsc::channel();
         std::thread::spawn(move || done.send(child.wait()));
         let status = wait
@@ -154,15 +163,26 @@ impl Drop for Listening {
     }
 }
 
+/// How a test stops `listen`.
+#[derive(Clone, Copy)]
+enum Signal {
+    Terminate,
+    Interrupt,
+}
+
 #[cfg(unix)]
-fn terminate(child: &Child) {
+fn send_signal(child: &Child, signal: Signal) {
+    let signal = match signal {
+        Signal::Terminate => libc::SIGTERM,
+        Signal::Interrupt => libc::SIGINT,
+    };
     // SAFETY: `kill` with the pid of a child this process started and has not waited for.
     unsafe {
-        libc::kill(child.id() as libc::pid_t, libc::SIGTERM);
+        libc::kill(child.id() as libc::pid_t, signal);
     }
 }
 
 #[cfg(not(unix))]
-fn terminate(child: &Child) {
+fn send_signal(child: &Child, _: Signal) {
     let _ = child;
 }
