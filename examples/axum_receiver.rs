@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! CLINCHPAD_HANDSHAKE_KEY=gfhkd1asfsa cargo run --example axum_receiver --features axum
-//! curl -i --data-binary @fixtures/lead_moved.json http://127.0.0.1:3000/hooks/clinchpad
+//! cargo run -p clinchpad-webhook-cli -- send http://127.0.0.1:3000/hooks/clinchpad fixtures/lead_moved.json
 //! ```
 //!
 //! - `CLINCHPAD_HANDSHAKE_KEY`: the handshake key set in ClinchPad. Required: unset, empty or
