@@ -58,7 +58,8 @@ impl HandshakeKey {
     /// all.
     ///
     /// To run without checking keys, say so explicitly instead (in the `axum` module,
-    /// `WebhookConfig::unverified()`); never fall back to it when this fails.
+    /// [`Receiver::unverified`](crate::Receiver::unverified)); never fall back to it when this
+    /// fails.
     ///
     /// ```
     /// use clinchpad_webhook::{Error, HandshakeKey, VarProblem};
