@@ -57,8 +57,8 @@ impl HandshakeKey {
     /// message names the variable (never its value). The value is taken as it is, spaces and
     /// all.
     ///
-    /// To run without checking keys, say so explicitly instead (in the `axum` module,
-    /// [`Receiver::unverified`](crate::Receiver::unverified)); never fall back to it when this
+    /// To run without checking keys, say so explicitly instead
+    /// ([`Receiver::unverified`](crate::Receiver::unverified)); never fall back to it when this
     /// fails.
     ///
     /// ```
