@@ -216,6 +216,40 @@ fn an_example_receiver_checks_the_key_from_the_environment() {
         assert!(log
             .iter()
             .all(|line| !line.contains("gfhkd1asfsa") && !line.contains("forged")));
+
+        // Text from the body cannot forge a line of the log, nor reach the terminal raw.
+        let hostile = String::from_utf8(fixture("lead_moved.json"))
+            .unwrap()
+            .replace(
+                "Acme Corp",
+                r"Acme\n2026-01-01T00:00:00Z  INFO admin logged in\u001b[2J\u202e",
+            );
+        assert_eq!(
+            post(&running.address, path, hostile.as_bytes()),
+            204,
+            "{name}"
+        );
+        let line = loop {
+            let line = running
+                .log
+                .recv_timeout(PATIENCE)
+                .expect("a line for the delivery");
+            if line.contains("moved") {
+                break line;
+            }
+        };
+        assert!(
+            line.contains(r"Acme\u{a}2026-01-01T00:00:00Z  INFO admin logged in\u{1b}[2J\u{202e}"),
+            "{name}: {line}"
+        );
+        assert!(
+            !line.contains('\u{1b}') && !line.contains('\u{202e}'),
+            "{name}: {line}"
+        );
+        let next = running
+            .log
+            .recv_timeout(std::time::Duration::from_millis(300));
+        assert!(next.is_err(), "{name}: a forged line {next:?}");
     }
 }
 

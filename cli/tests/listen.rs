@@ -362,6 +362,15 @@ fn a_capture_replayed_to_a_second_listen_gets_the_same_answers() {
 /// A small app on 127.0.0.1 that answers `status` to each of `count` requests and hands over
 /// what it got: the request line and the body.
 fn app(status: u16, count: usize) -> (String, mpsc::Receiver<(String, Vec<u8>)>) {
+    answering(status, "", count)
+}
+
+/// [`app`], answering with the body `answer`.
+fn answering(
+    status: u16,
+    answer: &'static str,
+    count: usize,
+) -> (String, mpsc::Receiver<(String, Vec<u8>)>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
     let (got, received) = mpsc::channel();
@@ -387,7 +396,8 @@ fn app(status: u16, count: usize) -> (String, mpsc::Receiver<(String, Vec<u8>)>)
             reader.read_exact(&mut body).unwrap();
             write!(
                 stream,
-                "HTTP/1.1 {status} X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                answer.len()
             )
             .unwrap();
             got.send((request_line.trim().to_owned(), body)).unwrap();
@@ -470,15 +480,18 @@ fn an_app_that_fails_or_is_gone_is_shown_and_counted() {
         &["--key", KEY, "--forward-to", &format!("http://{gone}")],
         None,
     );
+    // The key in the query, which goes on to the app: the error shows no URL.
     let answer = send(
         &listening.address,
-        &["--type", "lead:moved"],
+        &["--type", "lead:moved", "--key-in", "query"],
         Some(KEY),
         b"",
     );
     // The delivery itself was accepted: the sender gets 204 whatever the app does.
     assert_eq!(answer.status.code(), Some(0));
-    assert!(listening.lines(1)[0].contains("→ app unreachable: "));
+    let line = &listening.lines(1)[0];
+    assert!(line.contains("→ app unreachable: "), "{line}");
+    assert!(!line.contains(KEY), "{line}");
 }
 
 #[test]
@@ -612,4 +625,71 @@ fn ctrl_c_stops_listen_cleanly_with_every_request_saved() {
         assert_eq!(record["key"]["check"], "matched");
     }
     let _ = std::fs::remove_file(&capture);
+}
+
+/// Text from a body, and from an answer, is printed escaped, in every mode, and saved as JSON.
+#[test]
+fn text_from_a_body_or_an_answer_reaches_no_output_raw() {
+    let capture = std::env::temp_dir().join(format!("clinchpad-raw-{}.ndjson", std::process::id()));
+    let _ = std::fs::remove_file(&capture);
+    let text = listen(
+        &["--key", KEY, "-v", "--save", capture.to_str().unwrap()],
+        None,
+    );
+    let json = listen(&["--key", KEY, "--json"], None);
+    let hostile = std::fs::read_to_string(common::root().join("fixtures/lead_moved.json"))
+        .unwrap()
+        .replace("Acme Corp", r"Acme\u001b[2J\r\n[INFO] forged\u202e")
+        .replace("Contact Made", "Contact\\u0007 Made");
+    // Raw control characters are not JSON: refused, and the snippet shows them escaped.
+    let broken = "{\"activity\": \"\u{1b}[2J\u{7}\"}";
+    for listening in [&text, &json] {
+        assert_eq!(
+            send(&listening.address, &["-"], Some(KEY), hostile.as_bytes())
+                .status
+                .code(),
+            Some(0)
+        );
+        assert_eq!(
+            send(&listening.address, &["-"], Some(KEY), broken.as_bytes())
+                .status
+                .code(),
+            Some(1)
+        );
+    }
+    let mut shown = text.lines(2 + 8 + 2);
+    shown.extend(json.lines(2));
+    for line in &shown {
+        for c in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
+            assert!(!line.contains(c), "{c:?} raw in {line:?}");
+        }
+    }
+    assert!(
+        shown[0].contains(r"Acme\u{1b}[2J\u{d}\u{a}[INFO] forged\u{202e}"),
+        "{}",
+        shown[0]
+    );
+    assert!(
+        shown.iter().any(|line| line.contains(r"\u{1b}[2J\u{7}")),
+        "the snippet: {shown:?}"
+    );
+    let (_, _, _) = text.stop();
+    let saved = std::fs::read_to_string(&capture).unwrap();
+    assert!(!saved.contains('\u{1b}') && !saved.contains(KEY), "{saved}");
+    let _ = std::fs::remove_file(&capture);
+
+    // An app that echoes the key and control characters back: `send` prints neither.
+    let (url, _received) = answering(200, "got gfhkd1asfsa \u{1b}[31m\u{202e}", 2);
+    for args in [
+        &["--type", "lead:won"][..],
+        &["--type", "lead:won", "--json"][..],
+    ] {
+        let output = send(&url, args, Some(KEY), b"");
+        let printed = String::from_utf8_lossy(&output.stdout);
+        assert!(printed.contains("got ***********"), "{printed}");
+        assert!(
+            !printed.contains(KEY) && !printed.contains('\u{1b}') && !printed.contains('\u{202e}'),
+            "{printed}"
+        );
+    }
 }

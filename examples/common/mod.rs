@@ -44,14 +44,31 @@ pub fn bind_address() -> String {
     std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".to_owned())
 }
 
-/// Logs a delivery the receiver accepted.
+/// Logs a delivery the receiver accepted, its text from the body escaped: see [`loggable`].
 pub fn log_accepted(payload: &Payload) {
     tracing::info!(
-        activity = %payload.activity.id,
-        lead = %payload.lead.id,
+        activity = %loggable(payload.activity.id.as_str()),
+        lead = %loggable(payload.lead.id.as_str()),
         "{}",
-        describe(payload)
+        loggable(&describe(payload))
     );
+}
+
+/// Text from a body, as logged: every character that could end a log line, move a terminal's
+/// cursor or reorder a line is written as an escape (`\u{1b}`), so that a payload whose lead
+/// is named `"x\n[INFO] admin logged in"` cannot forge a line of the log.
+fn loggable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let unsafe_char = c.is_control()
+                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+            if unsafe_char {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Logs a request the receiver refused. The rejection never holds a key, so it can be logged
