@@ -249,7 +249,7 @@ impl Error {
 }
 
 /// `serde_json` appends " at line L column C" to its messages; we report those separately.
-pub(crate) fn bare_message(err: &serde_json::Error) -> String {
+fn bare_message(err: &serde_json::Error) -> String {
     let full = err.to_string();
     let suffix = format!(" at line {} column {}", err.line(), err.column());
     match full.strip_suffix(&suffix) {

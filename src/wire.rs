@@ -175,20 +175,28 @@ impl Visitor<'_> for LenientNumber {
     }
 }
 
-/// Parses an RFC 3339 timestamp into UTC. `Err(true)` when it is RFC 3339 but its year in UTC
-/// falls outside `0000`–`9999`, `Err(false)` when it is not RFC 3339.
-pub(crate) fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, bool> {
+/// Why a `created_at` is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum BadTimestamp {
+    /// Not RFC 3339.
+    NotRfc3339,
+    /// RFC 3339, but its year in UTC is outside `0000`–`9999`: it could not be written back.
+    OutOfRange,
+}
+
+/// Parses an RFC 3339 timestamp into UTC.
+pub(crate) fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, BadTimestamp> {
     let at = fast_utc_seconds(text.as_bytes())
         .or_else(|| {
             DateTime::parse_from_rfc3339(text)
                 .ok()
                 .map(|t| t.with_timezone(&Utc))
         })
-        .ok_or(false)?;
+        .ok_or(BadTimestamp::NotRfc3339)?;
     if writable(&at) {
         Ok(at)
     } else {
-        Err(true)
+        Err(BadTimestamp::OutOfRange)
     }
 }
 
@@ -256,8 +264,8 @@ impl Visitor<'_> for Timestamp {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        parse_timestamp(text).map_err(|out_of_range| {
-            if out_of_range {
+        parse_timestamp(text).map_err(|bad| {
+            if bad == BadTimestamp::OutOfRange {
                 E::custom(format_args!(
                     "invalid timestamp {}: its year in UTC is outside 0000-9999, which RFC 3339 cannot write",
                     quote(text)
@@ -305,16 +313,34 @@ mod tests {
         assert_eq!(parse_timestamp("2014-01-10T09:37:58Z"), Ok(t));
         assert_eq!(parse_timestamp("2014-01-10T11:37:58+02:00"), Ok(t));
         assert_eq!(parse_timestamp("2014-01-10t09:37:58z"), Ok(t));
-        assert_eq!(parse_timestamp("2014-02-30T09:37:58Z"), Err(false));
-        assert_eq!(parse_timestamp("2014-01-10T24:00:00Z"), Err(false));
-        assert_eq!(parse_timestamp("2014-01-10 09:37:58"), Err(false));
-        assert_eq!(parse_timestamp("+014-01-10T09:37:58Z"), Err(false));
+        assert_eq!(
+            parse_timestamp("2014-02-30T09:37:58Z"),
+            Err(BadTimestamp::NotRfc3339)
+        );
+        assert_eq!(
+            parse_timestamp("2014-01-10T24:00:00Z"),
+            Err(BadTimestamp::NotRfc3339)
+        );
+        assert_eq!(
+            parse_timestamp("2014-01-10 09:37:58"),
+            Err(BadTimestamp::NotRfc3339)
+        );
+        assert_eq!(
+            parse_timestamp("+014-01-10T09:37:58Z"),
+            Err(BadTimestamp::NotRfc3339)
+        );
     }
 
     #[test]
     fn timestamps_whose_utc_year_has_no_four_digits_are_refused() {
-        assert_eq!(parse_timestamp("0000-01-01T00:00:00+01:00"), Err(true));
-        assert_eq!(parse_timestamp("9999-12-31T23:59:59-01:00"), Err(true));
+        assert_eq!(
+            parse_timestamp("0000-01-01T00:00:00+01:00"),
+            Err(BadTimestamp::OutOfRange)
+        );
+        assert_eq!(
+            parse_timestamp("9999-12-31T23:59:59-01:00"),
+            Err(BadTimestamp::OutOfRange)
+        );
         for text in [
             "0000-01-01T00:00:00Z",
             "0000-01-01T00:00:00-01:00",

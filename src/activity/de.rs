@@ -119,14 +119,21 @@ impl<'de> Visitor<'de> for KindReader<'_> {
         }
         let type_name = object.required(type_name, "type")?;
         let kind = build_kind(&object, type_name, &mut pending)?;
-        match pending.into_map().into_iter().next() {
-            None => Ok(kind),
-            Some((key, _)) => Err(de::Error::custom(format_args!(
-                "unknown field {} for activity type {}",
-                crate::escape::quote(&key),
-                crate::escape::quote(kind.type_name())
-            ))),
-        }
+        no_other_fields(pending, kind.type_name())?;
+        Ok(kind)
+    }
+}
+
+/// Refuses the fields left once a type's own are taken: read on their own (a kind, a type's
+/// data), there is no activity to keep them on.
+fn no_other_fields<E: de::Error>(pending: Pending<'_>, type_name: &str) -> Result<(), E> {
+    match pending.into_map().into_iter().next() {
+        None => Ok(()),
+        Some((key, _)) => Err(E::custom(format_args!(
+            "unknown field {} for activity type {}",
+            crate::escape::quote(&key),
+            crate::escape::quote(type_name)
+        ))),
     }
 }
 
@@ -169,13 +176,7 @@ impl<'de, T> Visitor<'de> for DataReader<T> {
             keep_pending(&object, &mut map, &mut pending, key)?;
         }
         let data = (self.build)(&mut pending).map_err(|err| de::Error::custom(err.message))?;
-        match pending.into_map().into_iter().next() {
-            None => Ok(data),
-            Some((key, _)) => Err(de::Error::custom(format_args!(
-                "unknown field {} for activity type {}",
-                crate::escape::quote(&key),
-                crate::escape::quote(self.activity_type.as_str())
-            ))),
-        }
+        no_other_fields(pending, self.activity_type.as_str())?;
+        Ok(data)
     }
 }
