@@ -26,7 +26,7 @@ mod common;
 fn main() -> Result<(), Box<dyn Error>> {
     common::init_logging();
     // Read once, at start-up, failing closed; no key only when asked for by name.
-    let receiver: Receiver = common::receiver_from_args()?;
+    let receiver = web::Data::new(common::receiver_from_args()?);
     let bind = common::bind_address();
 
     actix_web::rt::System::new().block_on(async move {
@@ -37,7 +37,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         })
         .workers(2)
         .bind(&bind)
-        .map_err(|err| format!("cannot listen on {bind}: {err}"))?;
+        .map_err(|err| common::StartError(format!("cannot listen on {bind}: {err}")))?;
         for address in server.addrs() {
             tracing::info!("listening on http://{address}/hooks/clinchpad");
         }
@@ -47,10 +47,13 @@ fn main() -> Result<(), Box<dyn Error>> {
 }
 
 /// Logs the activity and answers at once; logs and returns a refusal.
-async fn receive(webhook: Result<ClinchPadWebhook, actix_web::Error>) -> HttpResponse {
+async fn receive(
+    receiver: web::Data<Receiver>,
+    webhook: Result<ClinchPadWebhook, actix_web::Error>,
+) -> HttpResponse {
     match webhook {
         Ok(webhook) => {
-            common::log_accepted(&webhook.payload);
+            common::log_accepted(&receiver, &webhook.payload);
             HttpResponse::NoContent().finish()
         }
         Err(err) => {

@@ -18,12 +18,13 @@
 
 use std::error::Error;
 
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use clinchpad_webhook::axum::ClinchPadWebhook;
-use clinchpad_webhook::Rejection;
+use clinchpad_webhook::{Receiver, Rejection};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
@@ -41,7 +42,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .with_state(receiver);
     let listener = TcpListener::bind(&bind)
         .await
-        .map_err(|err| format!("cannot listen on {bind}: {err}"))?;
+        .map_err(|err| common::StartError(format!("cannot listen on {bind}: {err}")))?;
     info!(
         "listening on http://{}/hooks/clinchpad",
         listener.local_addr()?
@@ -51,10 +52,13 @@ async fn main() -> Result<(), Box<dyn Error>> {
 }
 
 /// Logs the activity and answers at once; logs and returns a refusal.
-async fn receive(webhook: Result<ClinchPadWebhook, Rejection>) -> Response {
+async fn receive(
+    State(receiver): State<Receiver>,
+    webhook: Result<ClinchPadWebhook, Rejection>,
+) -> Response {
     match webhook {
         Ok(webhook) => {
-            common::log_accepted(&webhook.payload);
+            common::log_accepted(&receiver, &webhook.payload);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(rejection) => {

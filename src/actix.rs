@@ -2,6 +2,9 @@
 //! handler a payload that a [`Receiver`] has read, limited, parsed and verified, with the raw
 //! body.
 //!
+//! **Available with the crate feature `actix-web` only**:
+//! `clinchpad-webhook = { version = "0.1", features = ["actix-web"] }`.
+//!
 //! The extractor is a thin adapter: it finds the [`Receiver`] in the app's data, reads the
 //! query string and the body within the receiver's limit, and calls [`Receiver::receive`].
 //! Everything else (the keys, where they may come from, the statuses) is the receiver's, the
@@ -116,13 +119,25 @@ use crate::{Payload, Receiver, Rejection};
 ///     HttpResponse::NoContent().finish()
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ClinchPadWebhook {
     /// The payload, verified unless the receiver is [unverified](Receiver::unverified).
     pub payload: Payload,
     /// The request's body, exactly as it came, key included: to keep it (an audit log),
-    /// remove the key with [`strip_handshake_key`](crate::strip_handshake_key).
+    /// remove the key with [`strip_handshake_key`](crate::strip_handshake_key). The
+    /// extractor's `Debug` shows only its length.
     pub body: Bytes,
+}
+
+/// The payload (whose `Debug` hides its key) and the body's length: never the body, which
+/// holds the key as it came.
+impl std::fmt::Debug for ClinchPadWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClinchPadWebhook")
+            .field("payload", &self.payload)
+            .field("body", &crate::raw::BodyLength(self.body.len()))
+            .finish()
+    }
 }
 
 impl Deref for ClinchPadWebhook {
@@ -133,7 +148,8 @@ impl Deref for ClinchPadWebhook {
     }
 }
 
-/// Answers with the rejection's status and its text (plain text; never a key).
+/// Answers with the rejection's status and its text (plain text; never a key). **Available
+/// with the crate feature `actix-web` only.**
 impl ResponseError for Rejection {
     fn status_code(&self) -> StatusCode {
         StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST)

@@ -1,6 +1,9 @@
 //! An [axum](https://docs.rs/axum/0.8) extractor: [`ClinchPadWebhook`] hands your handler a
 //! payload that a [`Receiver`] has read, limited, parsed and verified, with the raw body.
 //!
+//! **Available with the crate feature `axum` only**:
+//! `clinchpad-webhook = { version = "0.1", features = ["axum"] }`.
+//!
 //! The extractor is a thin adapter: all it does is read the request's query string and body
 //! within the receiver's limit and call [`Receiver::receive`]. Everything else (the keys,
 //! where they may come from, the statuses) is the [`Receiver`]'s, the same in every framework.
@@ -96,7 +99,14 @@
 //!
 //! # Testing a route
 //!
-//! A request through the router, with no server: `tower`'s `oneshot`.
+//! A request through the router, with no server: `tower`'s `oneshot`, which needs `tower`
+//! with its `util` feature among your dev-dependencies:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! tower = { version = "0.5", features = ["util"] }
+//! tokio = { version = "1", features = ["macros", "rt"] }
+//! ```
 //!
 //! ```
 //! use axum::{body::Body, http::{Request, StatusCode}, routing::post, Router};
@@ -151,13 +161,25 @@ use crate::{Payload, Receiver, Rejection};
 ///     StatusCode::NO_CONTENT
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ClinchPadWebhook {
     /// The payload, verified unless the receiver is [unverified](Receiver::unverified).
     pub payload: Payload,
     /// The request's body, exactly as it came, key included: to keep it (an audit log),
-    /// remove the key with [`strip_handshake_key`](crate::strip_handshake_key).
+    /// remove the key with [`strip_handshake_key`](crate::strip_handshake_key). The
+    /// extractor's `Debug` shows only its length.
     pub body: Bytes,
+}
+
+/// The payload (whose `Debug` hides its key) and the body's length: never the body, which
+/// holds the key as it came.
+impl std::fmt::Debug for ClinchPadWebhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClinchPadWebhook")
+            .field("payload", &self.payload)
+            .field("body", &crate::raw::BodyLength(self.body.len()))
+            .finish()
+    }
 }
 
 impl Deref for ClinchPadWebhook {
@@ -168,7 +190,8 @@ impl Deref for ClinchPadWebhook {
     }
 }
 
-/// Answers with the rejection's status and its text (plain text; never a key).
+/// Answers with the rejection's status and its text (plain text; never a key). **Available
+/// with the crate feature `axum` only.**
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status()).unwrap_or(StatusCode::BAD_REQUEST);

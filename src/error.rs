@@ -53,7 +53,22 @@ use crate::path::{write_path, Segment};
 /// assert_eq!(err.path(), Some("lead.extra[3].x"));
 /// assert_eq!((err.line(), err.column()), (Some(2), Some(82))); // the repeated `"x"`
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// # `Debug` is the message
+///
+/// `{:?}` writes the same line as `{}`, so that `fn main() -> Result<(), Box<dyn Error>>`,
+/// which prints `Error: {:?}` when it fails, shows what went wrong and what to do
+/// (`Error: handshake key not configured: environment variable "…" is not set; …`). `{:#?}`
+/// writes the variant and its fields.
+///
+/// ```
+/// # std::env::remove_var("CLINCHPAD_KEY_UNSET_IN_THIS_EXAMPLE");
+/// let err = clinchpad_webhook::Receiver::from_env("CLINCHPAD_KEY_UNSET_IN_THIS_EXAMPLE").unwrap_err();
+/// let from_main: Box<dyn std::error::Error> = err.clone().into();
+/// assert_eq!(format!("{from_main:?}"), err.to_string());
+/// assert!(format!("{err:#?}").starts_with("KeyNotConfigured {"));
+/// ```
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The body is not one well-formed JSON value in UTF-8 (syntax error, truncation,
@@ -110,6 +125,47 @@ pub enum Error {
     },
 }
 
+/// The message, or with `{:#?}` the variant and its fields: see [`Error`].
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if !f.alternate() {
+            return std::fmt::Display::fmt(self, f);
+        }
+        match self {
+            Error::NotJson {
+                message,
+                line,
+                column,
+            } => f
+                .debug_struct("NotJson")
+                .field("message", message)
+                .field("line", line)
+                .field("column", column)
+                .finish(),
+            Error::InvalidPayload {
+                path,
+                message,
+                line,
+                column,
+            } => f
+                .debug_struct("InvalidPayload")
+                .field("path", path)
+                .field("message", message)
+                .field("line", line)
+                .field("column", column)
+                .finish(),
+            Error::MissingKey => f.write_str("MissingKey"),
+            Error::WrongKey => f.write_str("WrongKey"),
+            Error::EmptyExpectedKey => f.write_str("EmptyExpectedKey"),
+            Error::KeyNotConfigured { variable, problem } => f
+                .debug_struct("KeyNotConfigured")
+                .field("variable", variable)
+                .field("problem", problem)
+                .finish(),
+        }
+    }
+}
+
 /// Why [`Error::KeyNotConfigured`]: what is wrong with the environment variable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -120,6 +176,9 @@ pub enum VarProblem {
     Empty,
     /// The variable's value is not valid Unicode.
     NotUnicode,
+    /// The variable's value starts or ends with whitespace, as a key read from a file with
+    /// its trailing newline does.
+    Whitespace,
 }
 
 impl std::fmt::Display for VarProblem {
@@ -128,6 +187,9 @@ impl std::fmt::Display for VarProblem {
             VarProblem::Unset => "not set",
             VarProblem::Empty => "empty",
             VarProblem::NotUnicode => "not valid Unicode",
+            VarProblem::Whitespace => {
+                "set with whitespace at its start or end (a trailing newline from a file?)"
+            }
         })
     }
 }
@@ -210,6 +272,38 @@ impl Error {
                 | Error::EmptyExpectedKey
                 | Error::KeyNotConfigured { .. }
         )
+    }
+
+    /// The error with every form of each of `secrets` masked in its text: its message and
+    /// its path, which quote the body.
+    pub(crate) fn redacted(self, secrets: &[&str]) -> Error {
+        let mask = |text: String| match crate::redact::redact(&text, secrets.iter().copied()) {
+            std::borrow::Cow::Borrowed(_) => text,
+            std::borrow::Cow::Owned(masked) => masked,
+        };
+        match self {
+            Error::NotJson {
+                message,
+                line,
+                column,
+            } => Error::NotJson {
+                message: mask(message),
+                line,
+                column,
+            },
+            Error::InvalidPayload {
+                path,
+                message,
+                line,
+                column,
+            } => Error::InvalidPayload {
+                path: mask(path),
+                message: mask(message),
+                line,
+                column,
+            },
+            other => other,
+        }
     }
 
     pub(crate) fn not_utf8(body: &[u8], err: std::str::Utf8Error) -> Error {

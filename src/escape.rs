@@ -1,10 +1,12 @@
-//! Input made safe to show: every message that quotes the body is one bounded line.
+//! Input made safe to show: every message that quotes the body is one bounded line, and
+//! [`escape_text`] does the same for any text a program shows from a body.
 //!
 //! A webhook body is written by whoever finds the URL. Text from it that reaches a message
 //! (a bad timestamp, a repeated key, a string where an object belongs) is shortened, and every
 //! character that could end a line, move the cursor or reorder what a terminal shows is
 //! escaped, so that `eprintln!("refused: {err}")` writes one honest line whatever the body.
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Bytes of input quoted in a message, as shown (escapes count at their shown length); the
@@ -44,6 +46,31 @@ fn push_shown(out: &mut String, c: char) {
     }
 }
 
+/// Text from a request (a lead's name, a note, a header, a file name) made safe to print on
+/// one line of a terminal or a log: every control character, line or paragraph separator,
+/// bidirectional override or isolate, and byte-order mark is written as an escape (`\n`,
+/// `\r`, `\t`, or `\u{1b}` for the others); everything else is kept, quotes and backslashes
+/// included. Borrowed when there is nothing to escape.
+///
+/// A body is written by whoever finds the webhook's URL: a lead named
+/// `"Acme\u001b[2J\n[INFO] admin logged in"` must not clear the screen or forge a log line.
+/// The crate's own errors escape what they quote the same way.
+///
+/// ```
+/// use clinchpad_webhook::escape_text;
+///
+/// assert_eq!(escape_text("Acme Corp"), "Acme Corp");
+/// assert_eq!(escape_text("Acme\u{1b}[2J\r\n[INFO] forged\u{202e}"), r"Acme\u{1b}[2J\r\n[INFO] forged\u{202e}");
+/// ```
+pub fn escape_text(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    push_all(&mut out, text);
+    Cow::Owned(out)
+}
+
 /// `text` in double quotes, as serde quotes a string in its messages: `"` and `\` escaped,
 /// every character [`needs_escape`] escaped, and cut after [`QUOTED_BYTES`] bytes.
 ///
@@ -56,11 +83,7 @@ pub(crate) fn quote(text: &str) -> String {
     let mut unit = String::new();
     for c in text.chars() {
         unit.clear();
-        match c {
-            '"' => unit.push_str("\\\""),
-            '\\' => unit.push_str("\\\\"),
-            c => push_shown(&mut unit, c),
-        }
+        push_quoted(&mut unit, c);
         if out.len() - 1 + unit.len() > QUOTED_BYTES {
             out.push('…');
             break;
@@ -69,6 +92,15 @@ pub(crate) fn quote(text: &str) -> String {
     }
     out.push('"');
     out
+}
+
+/// `c` as [`quote`] writes it between its quotes.
+pub(crate) fn push_quoted(out: &mut String, c: char) {
+    match c {
+        '"' => out.push_str("\\\""),
+        '\\' => out.push_str("\\\\"),
+        c => push_shown(out, c),
+    }
 }
 
 /// A message made from text that may quote input (serde_json's, or a visitor's): the strings

@@ -2,6 +2,7 @@
 //! [`ReceivedKey`], the key a payload carries, whatever it is. Both are compared in constant
 //! time and never printed; an empty key, on either side, never passes a check.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -53,9 +54,13 @@ impl HandshakeKey {
     }
 
     /// Reads the key from the environment variable `variable`, failing closed: a variable that
-    /// is not set, is empty or is not valid Unicode is [`Error::KeyNotConfigured`], whose
-    /// message names the variable (never its value). The value is taken as it is, spaces and
-    /// all.
+    /// is not set, is empty, is not valid Unicode, or has whitespace at its start or end is
+    /// [`Error::KeyNotConfigured`], whose message names the variable (never its value).
+    ///
+    /// Whitespace around a key is refused rather than trimmed: it is how a key read from a
+    /// secret file with a trailing newline looks, and taking it as it is would answer every
+    /// delivery 401, while trimming it would accept a key other than the one configured. The
+    /// error says which, so the fix is made where the key is kept.
     ///
     /// To run without checking keys, say so explicitly instead
     /// ([`Receiver::unverified`](crate::Receiver::unverified)); never fall back to it when this
@@ -76,6 +81,7 @@ impl HandshakeKey {
         };
         match std::env::var(variable) {
             Ok(key) if key.is_empty() => Err(problem(VarProblem::Empty)),
+            Ok(key) if key.trim() != key => Err(problem(VarProblem::Whitespace)),
             Ok(key) => Ok(HandshakeKey(key)),
             Err(std::env::VarError::NotPresent) => Err(problem(VarProblem::Unset)),
             Err(std::env::VarError::NotUnicode(_)) => Err(problem(VarProblem::NotUnicode)),
@@ -102,6 +108,29 @@ impl HandshakeKey {
     /// ```
     pub fn expose_secret(&self) -> &str {
         &self.0
+    }
+
+    /// `text` with every copy of this key's text in it replaced by `***`, for a line that
+    /// quotes a request: the key is found as it is, as the crate's messages, `{:?}` and JSON
+    /// escape it, and where a shortened text was cut (`…`) part way through it. The mask is
+    /// the same whatever the key, so it shows neither the key nor its length. Borrowed when
+    /// there is nothing to mask.
+    ///
+    /// A key can arrive where no one expects it (in a note, as the whole body, as a field's
+    /// value): mask it in whatever you log from a request. [`Receiver::redact`] masks every
+    /// key a receiver has.
+    ///
+    /// [`Receiver::redact`]: crate::Receiver::redact
+    ///
+    /// ```
+    /// let key = clinchpad_webhook::HandshakeKey::new("gfhkd1asfsa")?;
+    /// assert_eq!(key.redact("note: my key is gfhkd1asfsa"), "note: my key is ***");
+    /// assert_eq!(key.redact(r#"invalid timestamp "gfhkd1a…""#), r#"invalid timestamp "***…""#);
+    /// assert_eq!(key.redact("nothing to hide"), "nothing to hide");
+    /// # Ok::<(), clinchpad_webhook::Error>(())
+    /// ```
+    pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        crate::redact::redact(text, [self.expose_secret()])
     }
 }
 

@@ -88,6 +88,35 @@
 //! modules add an extractor over it, `ClinchPadWebhook`, that hands the handler the payload
 //! and the raw body.
 //!
+//! # Logging what a request carries
+//!
+//! A body is written by whoever finds the URL, and a key can arrive anywhere in it. A
+//! [`Rejection`] from [`Receiver::receive`] is safe to log as it is: one bounded line, no
+//! configured key. Text you take from a request yourself is not: escape it with [`escape_text`], so that it
+//! cannot forge a log line or act on a terminal, and mask the keys with
+//! [`Receiver::redact`].
+//!
+//! ```
+//! use clinchpad_webhook::{escape_text, HandshakeKey, Receiver};
+//!
+//! let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+//! let note = "call back\n[INFO] admin logged in; the key is gfhkd1asfsa";
+//! let line = receiver.redact(&escape_text(note)).into_owned();
+//! assert_eq!(line, r"call back\n[INFO] admin logged in; the key is ***");
+//! # Ok::<(), clinchpad_webhook::Error>(())
+//! ```
+//!
+//! # Features
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `axum` | the `axum` module: an extractor for axum 0.8, and `IntoResponse` for [`Rejection`] |
+//! | `actix-web` | the `actix` module: an extractor for actix-web 4, and `ResponseError` for [`Rejection`] |
+//! | `testing` | the `testing` module and `Payload::sample`: realistic payloads for your tests |
+//!
+//! None is on by default: the core depends only on `serde`, `serde_json`, `chrono`,
+//! `thiserror` and `subtle`.
+//!
 //! # Storing and deduplicating
 //!
 //! `Serialize` writes the payload as ClinchPad sends it, handshake key included, so that it
@@ -229,6 +258,7 @@ mod pipeline;
 mod query;
 mod raw;
 mod receiver;
+mod redact;
 mod scan;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -238,6 +268,7 @@ mod wire;
 
 pub use activity::{Activity, ActivityData, ActivityKind, ActivityType, ParseActivityTypeError};
 pub use error::{Error, VarProblem};
+pub use escape::escape_text;
 pub use handshake::{ExpectedKey, HandshakeKey, ReceivedKey};
 pub use ids::{ActivityId, LeadId, PipeId, StageId, UserId};
 pub use lead::Lead;

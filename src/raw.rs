@@ -77,6 +77,17 @@ pub fn strip_handshake_key_from_query(query: &str) -> Cow<'_, str> {
     Cow::Owned(kept.join("&"))
 }
 
+/// A raw body as `Debug` shows it: its length only, since it may hold the key.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) struct BodyLength(pub(crate) usize);
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+impl std::fmt::Debug for BodyLength {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} bytes>", self.0)
+    }
+}
+
 /// Where one member of the top-level object is: from its key's opening quote to the end of
 /// its value.
 struct Member {

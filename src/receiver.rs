@@ -180,13 +180,42 @@ impl Receiver {
             return Err(self.too_large());
         }
         let query_keys = self.check_query(query)?;
-        let payload = parse(body).map_err(Rejection::InvalidPayload)?;
+        let payload =
+            parse(body).map_err(|err| Rejection::InvalidPayload(self.redact_error(err)))?;
         // The body copy, when there is one, must match too; with none, the query copies
         // checked above are enough, and a request with no copy at all is refused.
         if self.is_verified() && (payload.handshake_key.is_some() || query_keys == 0) {
             verify(&payload, self.keys.as_slice()).map_err(Rejection::Unauthorized)?;
         }
         Ok(payload)
+    }
+
+    /// `text` with the text of every configured key masked (`***`), wherever it is: see
+    /// [`HandshakeKey::redact`]. [`receive`](Receiver::receive) does this to the errors it
+    /// returns, which quote the body: a key posted where a string is quoted (the whole body
+    /// `"<key>"`, or the key as `created_at`) is never shown. Do the same to anything else
+    /// you log from a request, a payload's text included.
+    ///
+    /// ```
+    /// use clinchpad_webhook::{HandshakeKey, Receiver};
+    ///
+    /// let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+    /// let refusal = receiver.receive(None, br#""gfhkd1asfsa""#).unwrap_err();
+    /// assert!(refusal.to_string().contains(r#"string "***""#), "{refusal}");
+    /// assert_eq!(receiver.redact("?key=gfhkd1asfsa"), "?key=***");
+    /// # Ok::<(), clinchpad_webhook::Error>(())
+    /// ```
+    pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        crate::redact::redact(text, self.keys.iter().map(HandshakeKey::expose_secret))
+    }
+
+    /// `err` with the configured keys masked in its text.
+    fn redact_error(&self, err: Error) -> Error {
+        if self.keys.is_empty() {
+            return err;
+        }
+        let keys: Vec<&str> = self.keys.iter().map(HandshakeKey::expose_secret).collect();
+        err.redacted(&keys)
     }
 
     /// The limit, as a rejection.
@@ -228,9 +257,9 @@ impl fmt::Debug for Receiver {
 }
 
 /// Why a [`Receiver`] refused a request, with the HTTP status to answer. Its `Display` is one
-/// line of at most a few hundred bytes that never holds a key: safe to log, and to send back
-/// as the response's body.
-#[derive(Debug)]
+/// line of at most a few hundred bytes, however the rejection was built, and what
+/// [`Receiver::receive`] returns never holds a configured key: safe to log, and to send back
+/// as the response's body. Its `Debug` is as bounded.
 #[non_exhaustive]
 pub enum Rejection {
     /// `400 Bad Request`: the body is not a valid payload. The error has the JSON path, line
@@ -245,7 +274,8 @@ pub enum Rejection {
         limit: usize,
     },
     /// `400 Bad Request`: the framework could not read the body (the client went away, a
-    /// broken chunked encoding). Made by adapters with [`Rejection::body_unreadable`].
+    /// broken chunked encoding). Made by adapters with [`Rejection::body_unreadable`]; built
+    /// directly, its reason is still shown as one bounded line, escaped.
     BodyUnreadable(String),
 }
 
@@ -297,8 +327,30 @@ impl fmt::Display for Rejection {
                 write!(f, "request body is larger than the limit of {limit} bytes")
             }
             Rejection::BodyUnreadable(reason) => {
-                write!(f, "could not read the request body: {reason}")
+                write!(
+                    f,
+                    "could not read the request body: {}",
+                    crate::escape::one_line(reason)
+                )
             }
+        }
+    }
+}
+
+/// The variant and what it holds, as bounded as the `Display`.
+impl fmt::Debug for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rejection::InvalidPayload(err) => f.debug_tuple("InvalidPayload").field(err).finish(),
+            Rejection::Unauthorized(err) => f.debug_tuple("Unauthorized").field(err).finish(),
+            Rejection::PayloadTooLarge { limit } => f
+                .debug_struct("PayloadTooLarge")
+                .field("limit", limit)
+                .finish(),
+            Rejection::BodyUnreadable(reason) => f
+                .debug_tuple("BodyUnreadable")
+                .field(&crate::escape::one_line(reason))
+                .finish(),
         }
     }
 }

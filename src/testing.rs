@@ -2,6 +2,9 @@
 //! methods to change what a test is about, and [`to_wire_bytes`](Payload::to_wire_bytes) for
 //! the body ClinchPad would POST.
 //!
+//! **Available with the crate feature `testing` only**, as a dev-dependency:
+//! `clinchpad-webhook = { version = "0.1", features = ["testing"] }`.
+//!
 //! Samples are deterministic: fixed ids, a fixed time (`2024-03-05T14:07:31Z`), the same lead
 //! ("Acme Corp", stage "Offer" of pipeline "Default") and user ("Dana Whitfield"), and
 //! values for every field of the type, the "(if applicable)" ones included. They carry no
@@ -150,6 +153,7 @@ fn sample_kind(activity_type: ActivityType) -> ActivityKind {
     })
 }
 
+/// Samples and builders for tests. **Available with the crate feature `testing` only.**
 impl Payload {
     /// A realistic payload of the given type; see the [module docs](crate::testing) for its
     /// values. Change them with the `with_*` methods, or through the public fields.

@@ -13,21 +13,25 @@ use std::time::Duration;
 /// How long an example may take to start (it may be built first) or to answer.
 const PATIENCE: Duration = Duration::from_secs(180);
 
-/// `cargo run --example NAME` with the example's features, `args`, and the key variable set
-/// to `key` (or unset), on an ephemeral port.
-fn example(name: &str, features: &str, args: &[&str], key: Option<&str>) -> Command {
+/// `cargo run --example NAME` with `args`, and the key variable set to `key` (or unset), on an
+/// ephemeral port. The example is built with the features this test was built with (which
+/// include the example's own), so that cargo finds the library already built by the test run
+/// and builds at most the example, not the library again with other features.
+fn example(name: &str, args: &[&str], key: Option<&str>) -> Command {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    let features: Vec<&str> = [
+        ("axum", cfg!(feature = "axum")),
+        ("actix-web", cfg!(feature = "actix-web")),
+        ("testing", cfg!(feature = "testing")),
+    ]
+    .into_iter()
+    .filter_map(|(feature, on)| on.then_some(feature))
+    .collect();
     let mut command = Command::new(env!("CARGO"));
     command
-        .args([
-            "run",
-            "-q",
-            "--example",
-            name,
-            "--features",
-            features,
-            "--manifest-path",
-        ])
+        .args(["run", "-q", "--example", name, "--features"])
+        .arg(features.join(","))
+        .arg("--manifest-path")
         .arg(&manifest);
     if !cfg!(debug_assertions) {
         command.arg("--release");
@@ -133,23 +137,23 @@ fn fixture(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-/// The examples this build can run: name and feature.
-fn examples() -> Vec<(&'static str, &'static str)> {
+/// The examples this build can run.
+fn examples() -> Vec<&'static str> {
     let mut found = Vec::new();
     if cfg!(feature = "axum") {
-        found.push(("axum_receiver", "axum"));
+        found.push("axum_receiver");
     }
     if cfg!(feature = "actix-web") {
-        found.push(("actix_receiver", "actix-web"));
+        found.push("actix_receiver");
     }
     found
 }
 
 #[test]
 fn an_example_receiver_refuses_to_start_without_a_key() {
-    for (name, feature) in examples() {
+    for name in examples() {
         for key in [None, Some("")] {
-            let output = run_to_end(example(name, feature, &[], key));
+            let output = run_to_end(example(name, &[], key));
             let stderr = String::from_utf8_lossy(&output.stderr);
             assert!(!output.status.success(), "{name}, {key:?}: {stderr}");
             assert!(
@@ -160,9 +164,27 @@ fn an_example_receiver_refuses_to_start_without_a_key() {
                 stderr.contains("--unverified"),
                 "{name}: the way out is named\n{stderr}"
             );
+            // What `main` returning the error prints is the message itself, not a struct.
+            let problem = if key.is_some() { "empty" } else { "not set" };
+            assert!(
+                stderr.contains(&format!(
+                    "Error: handshake key not configured: environment variable \"CLINCHPAD_HANDSHAKE_KEY\" is {problem};"
+                )),
+                "{name}, {key:?}: {stderr}"
+            );
         }
+        // A key read from a file with its newline is refused, naming the variable, not the key.
+        let output = run_to_end(example(name, &[], Some("gfhkd1asfsa\n")));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{name}: {stderr}");
+        assert!(
+            stderr
+                .contains("\"CLINCHPAD_HANDSHAKE_KEY\" is set with whitespace at its start or end"),
+            "{name}: {stderr}"
+        );
+        assert!(!stderr.contains("gfhkd1asfsa"), "{name}: {stderr}");
         // Both ways at once is a contradiction, not a choice to guess.
-        let output = run_to_end(example(name, feature, &["--unverified"], Some("k")));
+        let output = run_to_end(example(name, &["--unverified"], Some("k")));
         assert!(!output.status.success(), "{name}");
         assert!(
             String::from_utf8_lossy(&output.stderr).contains("contradict"),
@@ -173,8 +195,8 @@ fn an_example_receiver_refuses_to_start_without_a_key() {
 
 #[test]
 fn an_example_receiver_checks_the_key_from_the_environment() {
-    for (name, feature) in examples() {
-        let running = start(example(name, feature, &[], Some("gfhkd1asfsa")));
+    for name in examples() {
+        let running = start(example(name, &[], Some("gfhkd1asfsa")));
         let path = "/hooks/clinchpad";
         assert_eq!(
             post(&running.address, path, &fixture("lead_moved.json")),
@@ -239,7 +261,7 @@ fn an_example_receiver_checks_the_key_from_the_environment() {
             }
         };
         assert!(
-            line.contains(r"Acme\u{a}2026-01-01T00:00:00Z  INFO admin logged in\u{1b}[2J\u{202e}"),
+            line.contains(r"Acme\n2026-01-01T00:00:00Z  INFO admin logged in\u{1b}[2J\u{202e}"),
             "{name}: {line}"
         );
         assert!(
@@ -250,13 +272,34 @@ fn an_example_receiver_checks_the_key_from_the_environment() {
             .log
             .recv_timeout(std::time::Duration::from_millis(300));
         assert!(next.is_err(), "{name}: a forged line {next:?}");
+
+        // A note that quotes the key is logged with the key masked.
+        let quoting = String::from_utf8(fixture("note_created.json"))
+            .unwrap()
+            .replace("Spoke with the buyer.", "the key is gfhkd1asfsa, keep it");
+        assert_eq!(
+            post(&running.address, path, quoting.as_bytes()),
+            204,
+            "{name}"
+        );
+        let line = loop {
+            let line = running
+                .log
+                .recv_timeout(PATIENCE)
+                .expect("a line for the note");
+            if line.contains("note") {
+                break line;
+            }
+        };
+        assert!(line.contains("the key is ***, keep it"), "{name}: {line}");
+        assert!(!line.contains("gfhkd1asfsa"), "{name}: {line}");
     }
 }
 
 #[test]
 fn an_example_receiver_runs_unverified_only_when_told_and_says_so() {
-    for (name, feature) in examples() {
-        let running = start(example(name, feature, &["--unverified"], None));
+    for name in examples() {
+        let running = start(example(name, &["--unverified"], None));
         let forged = String::from_utf8(fixture("lead_moved.json"))
             .unwrap()
             .replace("gfhkd1asfsa", "forged");

@@ -351,3 +351,187 @@ fn a_payload_without_its_key_keeps_everything_else() {
     assert!(!text.contains("handshake_key"), "{text}");
     assert_eq!(parse(text.as_bytes()).unwrap(), stored);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A configured key arriving outside `handshake_key`, and the extractors' `Debug`.
+
+/// Bodies that post a key where the crate's messages quote a string or name a place.
+fn bodies_quoting(key: &str) -> Vec<String> {
+    let quoted = serde_json::to_string(key).unwrap();
+    let valid = String::from_utf8(body(None)).unwrap();
+    vec![
+        // The whole body.
+        quoted.clone(),
+        // As `created_at`, as the user.
+        valid.replace(r#""2014-01-10T09:37:58Z""#, &quoted),
+        valid.replace(
+            r#""type":"lead:won""#,
+            &format!(r#""type":"lead:won","user":{quoted}"#),
+        ),
+        // As an object's key, repeated: in the message and in the path.
+        valid.replace(
+            r#""name":"Acme""#,
+            &format!(r#""name":"Acme",{quoted}:1,{quoted}:2"#),
+        ),
+        // As the lead object itself.
+        valid.replace(r#"{"_id":"l1","name":"Acme"}"#, &quoted),
+    ]
+}
+
+#[test]
+fn a_configured_key_posted_anywhere_is_masked_in_what_receive_returns() {
+    use clinchpad_webhook::Receiver;
+    // An ordinary key, one longer than a message quotes (so it is cut), and one that the
+    // crate's messages, `{:?}` and JSON write escaped.
+    let long = format!("{EXPECTED}-{}", "0123456789abcdef".repeat(6));
+    let escaped = "s3cr3t\"KEY\\9f8e";
+    for key in [EXPECTED, long.as_str(), escaped] {
+        let receiver = Receiver::new(HandshakeKey::new(key).unwrap())
+            .with_key(HandshakeKey::new(FIXTURE_KEY).unwrap());
+        let pieces = [key, &key[..10], &key[key.len() - 8..]];
+        for body in bodies_quoting(key)
+            .into_iter()
+            .chain(bodies_quoting(FIXTURE_KEY))
+        {
+            let rejection = receiver.receive(None, body.as_bytes()).unwrap_err();
+            assert_eq!(rejection.status(), 400, "{body}");
+            let err = rejection.error().unwrap();
+            let texts = [
+                rejection.to_string(),
+                format!("{rejection:?}"),
+                format!("{rejection:#?}"),
+                err.path().unwrap_or_default().to_owned(),
+            ];
+            for text in &texts {
+                oracles::check_error_message(&rejection.to_string());
+                assert_no_key(&body, text);
+                for piece in pieces {
+                    assert!(!text.contains(piece), "{body}: {piece:?} in {text}");
+                }
+            }
+            // `parse` alone quotes the key there; the receiver shows the mask in its place.
+            let unmasked = parse(body.as_bytes()).unwrap_err();
+            assert!(
+                [
+                    unmasked.to_string(),
+                    unmasked.path().unwrap_or_default().to_owned()
+                ]
+                .iter()
+                .any(|text| text.contains(&key[..6]) || text.contains(&FIXTURE_KEY[..6])),
+                "{body}: {unmasked}"
+            );
+            assert!(
+                texts.iter().any(|text| text.contains("***")),
+                "{body}: {texts:?}"
+            );
+        }
+    }
+    // An unverified receiver has no key to mask: the error is `parse`'s own.
+    let body = bodies_quoting(EXPECTED).remove(1);
+    let unverified = clinchpad_webhook::Receiver::unverified();
+    assert_eq!(
+        unverified
+            .receive(None, body.as_bytes())
+            .unwrap_err()
+            .error(),
+        Some(&parse(body.as_bytes()).unwrap_err())
+    );
+}
+
+#[test]
+fn a_rejection_built_by_hand_is_one_bounded_line_too() {
+    use clinchpad_webhook::Rejection;
+    let reason = format!("reset\n[INFO] forged\u{1b}[2J{}", "x".repeat(100_000));
+    let rejection = Rejection::BodyUnreadable(reason);
+    let shown = rejection.to_string();
+    oracles::check_error_message(&shown);
+    assert!(shown.contains(r"reset\n[INFO] forged\u{1b}[2J"), "{shown}");
+    let debug = format!("{rejection:?}");
+    assert!(debug.len() < 600 && !debug.contains('\n'), "{debug}");
+    assert_eq!(
+        Rejection::body_unreadable("a\nb").to_string(),
+        r"could not read the request body: a\nb"
+    );
+}
+
+#[test]
+fn an_error_returned_from_main_shows_its_message() {
+    // `fn main() -> Result<(), E>` prints `Error: {:?}`: for the crate's errors, and for a
+    // boxed one, that is the message, which names the variable and never a key.
+    std::env::remove_var("CLINCHPAD_TEST_KEY_FOR_MAIN_8f3a");
+    let err =
+        clinchpad_webhook::Receiver::from_env("CLINCHPAD_TEST_KEY_FOR_MAIN_8f3a").unwrap_err();
+    let boxed: Box<dyn std::error::Error> = err.clone().into();
+    for shown in [format!("{err:?}"), format!("{boxed:?}")] {
+        assert_eq!(
+            shown,
+            "handshake key not configured: environment variable \
+             \"CLINCHPAD_TEST_KEY_FOR_MAIN_8f3a\" is not set; set it to the key set in \
+             ClinchPad, or opt out of verification explicitly"
+        );
+    }
+    // The structure is there for those who ask for it.
+    assert!(format!("{err:#?}").contains("problem: Unset"), "{err:#?}");
+    let parse_error = parse(b"{").unwrap_err();
+    assert_eq!(format!("{parse_error:?}"), parse_error.to_string());
+}
+
+#[test]
+fn a_key_from_the_environment_with_whitespace_around_it_is_refused() {
+    use clinchpad_webhook::VarProblem;
+    let variable = "CLINCHPAD_TEST_KEY_WHITESPACE_8f3a";
+    for value in [
+        format!("{EXPECTED}\n"),
+        format!("{EXPECTED}\r\n"),
+        format!(" {EXPECTED}"),
+        format!("{EXPECTED}\t"),
+    ] {
+        std::env::set_var(variable, &value);
+        let err = oracles::checked(HandshakeKey::from_env(variable)).unwrap_err();
+        assert!(
+            matches!(
+                &err,
+                Error::KeyNotConfigured {
+                    problem: VarProblem::Whitespace,
+                    ..
+                }
+            ),
+            "{value:?}: {err:#?}"
+        );
+        assert!(err.to_string().contains(variable), "{err}");
+        assert!(err.to_string().contains("whitespace"), "{err}");
+        assert_formats_hide_keys("a key with whitespace", &err, Some(err.to_string()));
+    }
+    // Whitespace inside a key is the key's own.
+    std::env::set_var(variable, "two words");
+    assert!(HandshakeKey::from_env(variable)
+        .unwrap()
+        .matches("two words"));
+}
+
+/// The extractors hand the raw body over, key included; their `Debug` shows its length only.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+#[test]
+fn the_extractors_debug_shows_no_key() {
+    let body = body(Some(EXPECTED));
+    let payload = parse(&body).unwrap();
+    let length = format!("<{} bytes>", body.len());
+    #[cfg(feature = "axum")]
+    {
+        let webhook = clinchpad_webhook::axum::ClinchPadWebhook {
+            payload: payload.clone(),
+            body: axum::body::Bytes::from(body.clone()),
+        };
+        assert_formats_hide_keys("axum::ClinchPadWebhook", &webhook, None);
+        assert!(format!("{webhook:?}").contains(&length), "{webhook:?}");
+    }
+    #[cfg(feature = "actix-web")]
+    {
+        let webhook = clinchpad_webhook::actix::ClinchPadWebhook {
+            payload,
+            body: actix_web::web::Bytes::from(body.clone()),
+        };
+        assert_formats_hide_keys("actix::ClinchPadWebhook", &webhook, None);
+        assert!(format!("{webhook:#?}").contains(&length), "{webhook:#?}");
+    }
+}

@@ -18,15 +18,20 @@ pub struct Record {
     /// The body as text (invalid UTF-8 replaced), without its key; `None` when it was not
     /// read (over the limit, or not a POST) or not kept (see `body_withheld`).
     pub body: Option<String>,
-    /// The body's length in bytes, as read or as declared.
+    /// The length in bytes of the body as read (before its key was removed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_length: Option<u64>,
+    /// The length the request's head declared (`Content-Length`) for a body that was not
+    /// read: whatever the sender wrote there, so never trusted for more than a number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_length: Option<u64>,
     /// Why the body is not kept, when it was read but could not be kept without its key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body_withheld: Option<String>,
     /// Where the request carried a key, and whether it matched; never the key itself.
     pub key: KeySeen,
-    /// `accepted`, `refused`, or `ignored` (not a POST to the path).
+    /// `accepted`, `refused`, `ignored` (not a POST to the path), or `dropped` (not answered:
+    /// `listen` stopped first).
     pub verdict: String,
     pub status: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,6 +61,18 @@ pub struct KeySeen {
     pub check: KeyCheck,
 }
 
+impl KeySeen {
+    /// Where the request had its key, in words.
+    pub fn places(&self) -> &'static str {
+        match (self.in_body, self.in_query) {
+            (true, true) => "key in the body and the query",
+            (true, false) => "key in the body",
+            (false, true) => "key in the query",
+            (false, false) => "no key",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyCheck {
@@ -70,6 +87,18 @@ pub enum KeyCheck {
     Unchecked,
 }
 
+impl KeyCheck {
+    /// What the check said, in words.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            KeyCheck::Matched => "matched",
+            KeyCheck::Wrong => "did NOT match",
+            KeyCheck::Missing => "missing",
+            KeyCheck::Unchecked => "not checked",
+        }
+    }
+}
+
 /// What the app behind `--forward-to` answered.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Forwarded {
@@ -80,15 +109,61 @@ pub struct Forwarded {
     pub ms: f64,
 }
 
-/// The query without its key.
-pub fn query_to_keep(query: &str) -> String {
-    strip_handshake_key_from_query(query).into_owned()
+/// The query without its `handshake_key` parameters, and with `***` for the value of any
+/// other parameter that holds one of `keys` (as its name's or its value's text, decoded as a
+/// form is).
+pub fn query_to_keep(query: &str, keys: &[&str]) -> String {
+    let query = strip_handshake_key_from_query(query);
+    if keys.is_empty() {
+        return query.into_owned();
+    }
+    let holds = |text: &str| keys.iter().any(|key| !key.is_empty() && text.contains(key));
+    query
+        .split('&')
+        .map(|pair| {
+            let Some((name, value)) = form_urlencoded::parse(pair.as_bytes()).next() else {
+                return pair.to_owned();
+            };
+            if holds(&name) {
+                "***".to_owned()
+            } else if holds(&value) {
+                format!("{}=***", pair.split('=').next().unwrap_or_default())
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// A request's path as shown and kept: as it came, or, when its text decoded holds one of
+/// `keys`, decoded with the keys masked.
+pub fn path_to_keep(path: &str, keys: &[&str]) -> String {
+    let decoded: String = form_urlencoded::parse(path.as_bytes())
+        .next()
+        .map(|(name, value)| {
+            if value.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{name}={value}")
+            }
+        })
+        .unwrap_or_default();
+    let mut kept = decoded.clone();
+    for key in keys.iter().filter(|key| !key.is_empty()) {
+        kept = kept.replace(key, "***");
+    }
+    if kept == decoded {
+        path.to_owned()
+    } else {
+        kept
+    }
 }
 
 /// The body to keep, or why it is not kept: without its `handshake_key` members, and only if
-/// none of the configured keys is left anywhere in it. A body that is not one JSON object
-/// (which cannot be told apart into members) is kept as it came only if it does not mention
-/// a handshake key at all.
+/// none of the configured keys is left anywhere in it, written as it is or with JSON's
+/// escapes. A body that is not one JSON object (which cannot be told apart into members) is
+/// kept as it came only if it does not mention a handshake key at all.
 pub fn body_to_keep(body: &[u8], keys: &[&str]) -> Result<String, String> {
     let kept = match strip_handshake_key(body) {
         Some(kept) => kept,
@@ -97,10 +172,45 @@ pub fn body_to_keep(body: &[u8], keys: &[&str]) -> Result<String, String> {
         }
         None => body.to_vec(),
     };
-    if keys.iter().any(|key| contains(&kept, key.as_bytes())) {
+    if holds_a_key(&kept, keys) {
         return Err("a configured key appears in it outside `handshake_key`".to_owned());
     }
     Ok(String::from_utf8_lossy(&kept).into_owned())
+}
+
+/// Whether any of `keys` is in `body`: in its bytes, or, where JSON's escapes may spell it
+/// otherwise, in the text of its strings and member names as they read. A body with escapes
+/// that is not JSON cannot be read that way, and is taken to hold one.
+fn holds_a_key(body: &[u8], keys: &[&str]) -> bool {
+    let keys: Vec<&str> = keys.iter().copied().filter(|key| !key.is_empty()).collect();
+    if keys.is_empty() {
+        return false;
+    }
+    if keys.iter().any(|key| contains(body, key.as_bytes())) {
+        return true;
+    }
+    if !body.contains(&b'\\') {
+        return false;
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(value) => value_holds(&value, &keys),
+        Err(_) => true,
+    }
+}
+
+fn value_holds(value: &serde_json::Value, keys: &[&str]) -> bool {
+    let text_holds = |text: &str| {
+        keys.iter()
+            .any(|key| contains(text.as_bytes(), key.as_bytes()))
+    };
+    match value {
+        serde_json::Value::String(text) => text_holds(text),
+        serde_json::Value::Array(items) => items.iter().any(|item| value_holds(item, keys)),
+        serde_json::Value::Object(members) => members
+            .iter()
+            .any(|(name, item)| text_holds(name) || value_holds(item, keys)),
+        _ => false,
+    }
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -117,7 +227,7 @@ pub fn with_key(body: &[u8], query: &str, key: Option<&str>, place: Places) -> (
     let Some(key) = key else {
         return (body.to_vec(), query.to_owned());
     };
-    let mut query = query_to_keep(query);
+    let mut query = strip_handshake_key_from_query(query).into_owned();
     let mut body_out = body.to_vec();
     let mut in_query = place.query;
     if place.body {
@@ -133,7 +243,7 @@ pub fn with_key(body: &[u8], query: &str, key: Option<&str>, place: Places) -> (
             query.push('&');
         }
         query.push_str("handshake_key=");
-        query.push_str(&percent_encode(key));
+        query.extend(form_urlencoded::byte_serialize(key.as_bytes()));
     }
     (body_out, query)
 }
@@ -170,18 +280,6 @@ fn insert_key(body: &[u8], key: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// `text` as a form value: unreserved characters as they are, every other byte as `%XX`.
-fn percent_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                char::from(b).to_string()
-            }
-            b => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,7 +302,7 @@ mod tests {
         assert_eq!(query, "x=1");
         let (signed, query) = with_key(body, "", Some("n w&"), KeyIn::Query.into());
         assert_eq!(signed, br#"{"a": 1}"#);
-        assert_eq!(query, "handshake_key=n%20w%26");
+        assert_eq!(query, "handshake_key=n+w%26");
         let (signed, query) = with_key(b"{ }", "", Some("k"), BOTH);
         assert_eq!(
             (signed.as_slice(), query.as_str()),
@@ -224,6 +322,20 @@ mod tests {
     }
 
     #[test]
+    fn a_kept_query_holds_no_key_however_it_is_spelled() {
+        let keys = ["s3cr3t-k3y"];
+        assert_eq!(
+            query_to_keep("a=1&handshake_key=x&key=s3cr3t-k3y&b=2", &keys),
+            "a=1&key=***&b=2"
+        );
+        assert_eq!(query_to_keep("key=%73%33cr3t%2Dk3y", &keys), "key=***");
+        assert_eq!(query_to_keep("s3cr3t-k3y=1&c", &keys), "***&c");
+        assert_eq!(query_to_keep("a=1&b", &keys), "a=1&b");
+        assert_eq!(path_to_keep("/hooks/%73%33cr3t-k3y", &keys), "/hooks/***");
+        assert_eq!(path_to_keep("/hooks/a%20b", &keys), "/hooks/a%20b");
+    }
+
+    #[test]
     fn a_kept_body_holds_no_key() {
         let body = br#"{"a": 1, "handshake_key": "s3cr3t-k3y"}"#;
         assert_eq!(body_to_keep(body, &["s3cr3t-k3y"]).unwrap(), r#"{"a": 1}"#);
@@ -231,5 +343,20 @@ mod tests {
         assert!(body_to_keep(elsewhere, &["s3cr3t-k3y"]).is_err());
         assert!(body_to_keep(br#"{"handshake_key": "k", "lead": "#, &[]).is_err());
         assert_eq!(body_to_keep(b"not json", &[]).unwrap(), "not json");
+        // Spelled with escapes, as the body's own text or a member's name.
+        let escaped = br#"{"note": "\u0073\u0033cr3t-k3y", "handshake_key": "x"}"#;
+        assert!(body_to_keep(escaped, &["s3cr3t-k3y"]).is_err());
+        let named = br#"{"s3cr3t\u002dk3y": 1}"#;
+        assert!(body_to_keep(named, &["s3cr3t-k3y"]).is_err());
+        // Escapes in a body that is not JSON: it cannot be read, so it is not kept.
+        assert!(body_to_keep(br#"{"note": "\u0073\u0033cr3t-k3y"#, &["s3cr3t-k3y"]).is_err());
+        // The whole body is the key.
+        assert!(body_to_keep(br#""s3cr3t-k3y""#, &["s3cr3t-k3y"]).is_err());
+        // Escapes that spell no key: kept.
+        let fine = br#"{"note": "caf\u00e9", "handshake_key": "x"}"#;
+        assert_eq!(
+            body_to_keep(fine, &["s3cr3t-k3y"]).unwrap(),
+            r#"{"note": "caf\u00e9"}"#
+        );
     }
 }

@@ -5,16 +5,26 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clinchpad_webhook::{ActivityType, HandshakeKey, Payload};
+use clinchpad_webhook::{strip_handshake_key_from_query, ActivityType, HandshakeKey, Payload};
 use serde_json::json;
 
 use crate::capture::{self, KeyCheck, Places, Record};
-use crate::documents;
-use crate::output::{shown_short, Output, Style};
+use crate::documents::{self, Document};
+use crate::mask::key_values;
+use crate::output::{shown, shown_short, Output, Style};
 use crate::{ReplayArgs, SendArgs};
 
 /// A key that is surely not the receiver's, for replaying a delivery that carried a wrong one.
 const WRONG_KEY: &str = "clinchpad-webhook-replay-wrong-key";
+
+/// The longest body `replay` makes up for a request whose body was not read (over the
+/// limit), to be refused again: a capture line says how long it was, and whoever sent the
+/// request wrote that number, so it is not taken beyond this.
+pub const FILLER_MAX: u64 = 64 * 1024 * 1024;
+
+/// The exit status when some request got no answer at all (nothing listening, a timeout, a
+/// TLS failure), as opposed to an answer that was not 2xx (1).
+pub const NO_ANSWER: u8 = 3;
 
 /// One request to send.
 struct Delivery {
@@ -28,12 +38,15 @@ struct Delivery {
 
 pub async fn send(args: SendArgs, key: Option<HandshakeKey>, out: &Output) -> ExitCode {
     let key = key.as_ref().map(HandshakeKey::expose_secret);
+    if let Err(problem) = check_url(&args.url) {
+        return usage(out, &problem);
+    }
     let places = Places::from(args.sending.key_in);
     let mut deliveries = Vec::new();
     if !args.types.is_empty() {
         let types = match sample_types(&args.types) {
             Ok(types) => types,
-            Err(problem) => return usage(&problem),
+            Err(problem) => return usage(out, &problem),
         };
         for activity_type in types {
             let body = Payload::sample(activity_type).to_wire_bytes();
@@ -46,14 +59,21 @@ pub async fn send(args: SendArgs, key: Option<HandshakeKey>, out: &Output) -> Ex
             });
         }
     } else if args.inputs.is_empty() {
-        return usage("nothing to send: give --type TYPE, payload files, or - for standard input");
+        return usage(
+            out,
+            "nothing to send: give --type TYPE, payload files, or - for standard input",
+        );
     } else {
         for input in &args.inputs {
             let body = match documents::read(input) {
                 Ok(body) => body,
-                Err(err) => return usage(&format!("cannot read {input}: {err}")),
+                Err(err) => {
+                    let name = documents::display_name(input);
+                    return usage(out, &format!("cannot read {name}: {err}"));
+                }
             };
             for document in documents::split(&documents::display_name(input), &body) {
+                hide_keys_in(&document, out);
                 let (body, query) = capture::with_key(&document.bytes, "", key, places);
                 deliveries.push(Delivery {
                     source: document.place(),
@@ -67,15 +87,28 @@ pub async fn send(args: SendArgs, key: Option<HandshakeKey>, out: &Output) -> Ex
     post_all(
         &args.url,
         deliveries,
-        key,
+        0,
         args.sending.ca_cert.as_deref(),
         out,
     )
     .await
 }
 
+/// Masks, in whatever is printed from now on, the keys a payload about to be sent carries:
+/// a receiver that echoes what it got must not get them onto the terminal.
+fn hide_keys_in(document: &Document, out: &Output) {
+    for value in key_values(&document.bytes) {
+        if let Ok(key) = HandshakeKey::new(value.text) {
+            out.hide(&key);
+        }
+    }
+}
+
 pub async fn replay(args: ReplayArgs, key: Option<HandshakeKey>, out: &Output) -> ExitCode {
     let key = key.as_ref().map(HandshakeKey::expose_secret);
+    if let Err(problem) = check_url(&args.to) {
+        return usage(out, &problem);
+    }
     let types = match args
         .types
         .iter()
@@ -83,44 +116,47 @@ pub async fn replay(args: ReplayArgs, key: Option<HandshakeKey>, out: &Output) -
         .collect::<Result<Vec<_>, _>>()
     {
         Ok(types) => types,
-        Err(err) => return usage(&err.to_string()),
+        Err(err) => return usage(out, &err.to_string()),
     };
     let text = match documents::read(&args.file) {
         Ok(text) => text,
-        Err(err) => return usage(&format!("cannot read {}: {err}", args.file)),
+        Err(err) => {
+            let name = documents::display_name(&args.file);
+            return usage(out, &format!("cannot read {name}: {err}"));
+        }
     };
     let source = documents::display_name(&args.file);
     let mut deliveries = Vec::new();
+    let mut skipped = 0;
     let mut without_key = 0;
     for document in documents::split(&source, &text) {
         let (body, query, places, check, failed) =
             match serde_json::from_slice::<Record>(&document.bytes) {
                 Ok(record) => {
                     let failed = record.failed();
-                    let Some(body) = record.body.map(String::into_bytes).or_else(|| {
-                        // Not read because it was over the limit: as many bytes, to be refused again.
-                        record.body_length.map(|length| vec![b' '; length as usize])
-                    }) else {
-                        eprintln!(
-                            "clinchpad-webhook: {}: skipped: the capture has no body",
-                            document.place()
-                        );
-                        continue;
+                    let body = match captured_body(&record) {
+                        Ok(body) => body,
+                        Err(reason) => {
+                            if !args.only_failed || failed {
+                                skip(&document, &reason, out);
+                                skipped += 1;
+                            }
+                            continue;
+                        }
                     };
                     let places = Places {
                         body: record.key.in_body,
                         query: record.key.in_query,
                     };
-                    (body, record.query, places, record.key.check, failed)
+                    (body, record.query, places, Some(record.key.check), failed)
                 }
-                // Not a capture line: a payload, sent as `send` would.
-                Err(_) => (
-                    document.bytes.clone(),
-                    String::new(),
-                    Places::from(args.sending.key_in),
-                    KeyCheck::Unchecked,
-                    false,
-                ),
+                // Not a capture line: a payload, sent as `send` would, its own key kept
+                // unless one is given.
+                Err(_) => {
+                    hide_keys_in(&document, out);
+                    let places = Places::from(args.sending.key_in);
+                    (document.bytes.clone(), String::new(), places, None, false)
+                }
             };
         if args.only_failed && !failed {
             continue;
@@ -129,15 +165,17 @@ pub async fn replay(args: ReplayArgs, key: Option<HandshakeKey>, out: &Output) -
         if !types.is_empty() && !types.iter().any(|t| t.as_str() == label) {
             continue;
         }
-        // The key as it was: the right one where it was right, a wrong one where it was wrong.
+        // The key as it was: the right one where it was right, a wrong one where it was
+        // wrong, none where there was none.
         let (body, query) = match check {
-            KeyCheck::Wrong => capture::with_key(&body, &query, Some(WRONG_KEY), places),
-            KeyCheck::Missing => (body, query),
-            KeyCheck::Matched | KeyCheck::Unchecked if places.body || places.query => {
+            None => capture::with_key(&body, &query, key, places),
+            Some(KeyCheck::Wrong) => capture::with_key(&body, &query, Some(WRONG_KEY), places),
+            Some(KeyCheck::Missing) => (body, query),
+            Some(KeyCheck::Matched | KeyCheck::Unchecked) if places.body || places.query => {
                 without_key += usize::from(key.is_none());
                 capture::with_key(&body, &query, key, places)
             }
-            KeyCheck::Matched | KeyCheck::Unchecked => (body, query),
+            Some(KeyCheck::Matched | KeyCheck::Unchecked) => (body, query),
         };
         deliveries.push(Delivery {
             source: document.place(),
@@ -147,19 +185,54 @@ pub async fn replay(args: ReplayArgs, key: Option<HandshakeKey>, out: &Output) -
         });
     }
     if without_key > 0 {
-        eprintln!(
-            "clinchpad-webhook: no key given (--key or CLINCHPAD_HANDSHAKE_KEY): {without_key} \
-             delivery(ies) that carried one are sent without"
-        );
+        out.warn(&format!(
+            "no key given (--key or {}): {without_key} captured request(s) that carried a key \
+             are sent without one, so a receiver that checks keys will refuse them",
+            crate::KEY_VARIABLE
+        ));
     }
     post_all(
         &args.to,
         deliveries,
-        key,
+        skipped,
         args.sending.ca_cert.as_deref(),
         out,
     )
     .await
+}
+
+/// The body to send again for a capture line, or why there is none: a body withheld (it held
+/// a key outside `handshake_key`) is not sent at all, rather than as something else; a body
+/// that was never read (over the limit) is made up as that many spaces, to be refused again,
+/// up to [`FILLER_MAX`].
+fn captured_body(record: &Record) -> Result<Vec<u8>, String> {
+    if let Some(body) = &record.body {
+        return Ok(body.clone().into_bytes());
+    }
+    if let Some(reason) = &record.body_withheld {
+        return Err(format!(
+            "its body was not saved ({}), and replay sends only what the capture holds",
+            shown(reason)
+        ));
+    }
+    // Captures written before `declared_length` kept an unread body's length here.
+    match record.declared_length.or(record.body_length) {
+        None => Err("the capture has no body".to_owned()),
+        Some(length) if length > FILLER_MAX => Err(format!(
+            "its body was not read ({length} bytes declared), and replay makes up at most \
+             {FILLER_MAX} bytes in its place"
+        )),
+        Some(length) => Ok(vec![b' '; length as usize]),
+    }
+}
+
+/// Says that a line is not sent, and why.
+fn skip(document: &Document, reason: &str, out: &Output) {
+    if out.json {
+        out.print_json(&json!({"source": document.place(), "skipped": reason}));
+    } else {
+        out.warn(&format!("{}: skipped: {reason}", document.place()));
+    }
 }
 
 /// The types `--type` names: wire names, or `all`.
@@ -169,9 +242,13 @@ fn sample_types(names: &[String]) -> Result<Vec<ActivityType>, String> {
         if name == "all" {
             types.extend(ActivityType::ALL);
         } else {
-            let activity_type = name
-                .parse::<ActivityType>()
-                .map_err(|err| format!("{err}; the types are `all` and {}", list_types()))?;
+            let activity_type = name.parse::<ActivityType>().map_err(|err| {
+                if err.suggestion().is_some() {
+                    err.to_string()
+                } else {
+                    format!("{err}; the types are `all` and {}", list_types())
+                }
+            })?;
             types.push(activity_type);
         }
     }
@@ -198,34 +275,64 @@ fn type_of(body: &[u8]) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-fn usage(problem: &str) -> ExitCode {
-    eprintln!("clinchpad-webhook: {problem}");
+fn usage(out: &Output, problem: &str) -> ExitCode {
+    out.warn(problem);
     ExitCode::from(2)
 }
 
-/// Posts every delivery in turn and reports each; 1 if any was not answered 2xx. A receiver
-/// that echoes the key back does not get it printed: `key` is masked in the answers.
+/// The receiver's URL, checked: http or https.
+fn check_url(url: &str) -> Result<reqwest::Url, String> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(parsed),
+        Ok(_) => Err(format!(
+            "{}: only http:// and https:// URLs are supported",
+            shown_url(url)
+        )),
+        Err(err) => Err(format!("{}: {err}", shown_url(url))),
+    }
+}
+
+/// A URL as messages show it: without its `handshake_key` query parameters, escaped.
+pub fn shown_url(url: &str) -> String {
+    let Some((base, rest)) = url.split_once('?') else {
+        return shown(url);
+    };
+    let (query, fragment) = rest
+        .split_once('#')
+        .map_or((rest, None), |(q, f)| (q, Some(f)));
+    let query = strip_handshake_key_from_query(query);
+    let mut kept = base.to_owned();
+    if !query.is_empty() {
+        kept.push('?');
+        kept.push_str(&query);
+    }
+    if let Some(fragment) = fragment {
+        kept.push('#');
+        kept.push_str(fragment);
+    }
+    shown(&kept)
+}
+
+/// Posts every delivery in turn and reports each. The exit status: 0 when every one was
+/// sent and answered 2xx; [`NO_ANSWER`] when some got no answer at all; 1 when some answer
+/// was not 2xx or `skipped` lines were not sent. Whatever a receiver echoes back is printed
+/// with every key the command knows masked.
 async fn post_all(
     url: &str,
     deliveries: Vec<Delivery>,
-    key: Option<&str>,
+    skipped: usize,
     ca_cert: Option<&Path>,
     out: &Output,
 ) -> ExitCode {
-    let url = match reqwest::Url::parse(url) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") => url,
-        Ok(url) => {
-            return usage(&format!(
-                "{url}: only http:// and https:// URLs are supported"
-            ))
-        }
-        Err(err) => return usage(&format!("{url}: {err}")),
+    let url = match check_url(url) {
+        Ok(url) => url,
+        Err(problem) => return usage(out, &problem),
     };
     let client = match client(ca_cert) {
         Ok(client) => client,
-        Err(problem) => return usage(&problem),
+        Err(problem) => return usage(out, &problem),
     };
-    let mut failed = 0;
+    let (mut failed, mut unanswered) = (0, 0);
     let total = deliveries.len();
     for delivery in deliveries {
         let started = Instant::now();
@@ -239,25 +346,37 @@ async fn post_all(
             Ok(response) => {
                 let status = response.status().as_u16();
                 let text = response.bytes().await.unwrap_or_default();
-                let text = crate::mask::mask_keys(&text, &key.into_iter().collect::<Vec<_>>());
                 Ok((status, String::from_utf8_lossy(&text).into_owned()))
             }
             Err(err) => Err(error_text(err)),
         };
         let ms = started.elapsed().as_secs_f64() * 1e3;
-        failed += usize::from(!matches!(answer, Ok((200..=299, _))));
+        match answer {
+            Ok((200..=299, _)) => {}
+            Ok(_) => failed += 1,
+            Err(_) => unanswered += 1,
+        }
         report(&delivery.source, &delivery.label, answer, ms, out);
     }
-    if !out.json && total > 1 {
-        out.print(&format!(
-            "{total} sent: {} answered 2xx, {failed} not\n",
-            total - failed
-        ));
+    if !out.json && (total > 1 || skipped > 0) {
+        let mut summary = format!(
+            "{total} sent: {} answered 2xx, {failed} not",
+            total - failed - unanswered
+        );
+        if unanswered > 0 {
+            summary += &format!(", {unanswered} got no answer");
+        }
+        if skipped > 0 {
+            summary += &format!("; {skipped} skipped");
+        }
+        out.print(&format!("{summary}\n"));
     }
-    if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
+    if unanswered > 0 {
+        ExitCode::from(NO_ANSWER)
+    } else if failed + skipped > 0 {
         ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 
@@ -322,6 +441,7 @@ fn report(source: &str, label: &str, answer: Result<(u16, String), String>, ms: 
         out.print_json(&line);
         return;
     }
+    let label = shown(label);
     let line = match answer {
         Ok((status, text)) => {
             let first = text.lines().next().unwrap_or_default();
@@ -343,7 +463,7 @@ fn report(source: &str, label: &str, answer: Result<(u16, String), String>, ms: 
         }
         Err(error) => format!(
             "{}  {ms:>7.1} ms  {label}  {}  {error}\n",
-            out.paint(Style::Bad, "---"),
+            out.paint(Style::Bad, "no answer"),
             out.paint(Style::Dim, source)
         ),
     };

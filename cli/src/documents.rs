@@ -29,12 +29,13 @@ pub fn read(input: &str) -> std::io::Result<Vec<u8>> {
     }
 }
 
-/// How an input is named in messages.
+/// How an input is named in messages: escaped, since a file name can hold anything a
+/// terminal acts on (a name that came with a download, or a glob's match).
 pub fn display_name(input: &str) -> String {
     if input == "-" {
         "<stdin>".into()
     } else {
-        input.into()
+        crate::output::shown(input)
     }
 }
 

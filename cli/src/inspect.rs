@@ -1,13 +1,15 @@
-//! `inspect`: what a payload says, or where it is wrong.
+//! `inspect`: what a payload says, or where it is wrong; and, for a line `listen --save`
+//! wrote, what became of the request.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use clinchpad_webhook::{parse, verify, Error, HandshakeKey};
+use clinchpad_webhook::{parse, verify, Error, HandshakeKey, Payload};
 use serde_json::json;
 
+use crate::capture::Record;
 use crate::documents::{self, Document};
-use crate::output::Output;
+use crate::output::{shown, Output};
 use crate::show;
 use crate::InspectArgs;
 
@@ -22,7 +24,8 @@ pub fn run(args: InspectArgs, key: Option<HandshakeKey>, out: &Output) -> ExitCo
         let body = match documents::read(input) {
             Ok(body) => body,
             Err(err) => {
-                eprintln!("clinchpad-webhook: cannot read {input}: {err}");
+                let name = documents::display_name(input);
+                out.warn(&format!("cannot read {name}: {err}"));
                 return ExitCode::from(2);
             }
         };
@@ -54,6 +57,10 @@ struct Report {
 impl Report {
     fn inspect(&mut self, document: &Document, key: Option<&HandshakeKey>, out: &Output) {
         self.seen += 1;
+        if let Ok(record) = serde_json::from_slice::<Record>(&document.bytes) {
+            return self.inspect_capture(document, &record, out);
+        }
+        let keys: Vec<&str> = key.iter().map(|key| key.expose_secret()).collect();
         let payload = match parse(&document.bytes) {
             Ok(payload) => payload,
             Err(err) => {
@@ -66,7 +73,6 @@ impl Report {
                         "error": show::error_json(&err),
                     }));
                 } else {
-                    let keys: Vec<&str> = key.iter().map(|key| key.expose_secret()).collect();
                     out.print(&explain(document, &err, &keys));
                 }
                 return;
@@ -97,6 +103,87 @@ impl Report {
             let _ = writeln!(text, "key:      {}", verdict.sentence());
             out.print(&text);
         }
+    }
+
+    /// A line `listen --save` wrote: the request's verdict and status, where its key was and
+    /// whether it matched (as `listen` saw it: the capture keeps no key to check), and its
+    /// body, read as a payload, when it was kept. A request that was not answered 2xx (or
+    /// whose app did not answer 2xx) counts as bad.
+    fn inspect_capture(&mut self, document: &Document, record: &Record, out: &Output) {
+        let ok = !record.failed();
+        self.bad += usize::from(!ok);
+        let parsed: Option<Result<Payload, Error>> =
+            record.body.as_ref().map(|body| parse(body.as_bytes()));
+        if out.json {
+            let mut line = json!({
+                "input": document.source,
+                "line": document.first_line + 1,
+                "ok": ok,
+                "capture": {
+                    "received_at": record.received_at,
+                    "verdict": record.verdict,
+                    "status": record.status,
+                    "key": record.key,
+                    "error": record.error,
+                    "forwarded": record.forwarded,
+                    "body_withheld": record.body_withheld,
+                },
+            });
+            match &parsed {
+                Some(Ok(payload)) => {
+                    line["type"] = json!(payload.activity.kind.type_name());
+                    line["payload"] = json!(payload);
+                }
+                Some(Err(err)) => line["error"] = show::error_json(err),
+                None => {}
+            }
+            out.print_json(&line);
+            return;
+        }
+        let mut text = format!("== {}\n", document.place());
+        let mut verdict = format!(
+            "{} {} at {}",
+            record.status,
+            shown(&record.verdict),
+            record
+                .received_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+        if let Some(error) = &record.error {
+            let _ = write!(verdict, ": {}", shown(error));
+        }
+        let _ = writeln!(text, "request:  {verdict}");
+        if let Some(forwarded) = &record.forwarded {
+            let app = match (forwarded.status, &forwarded.error) {
+                (Some(status), _) => format!("{status} in {:.1} ms", forwarded.ms),
+                (None, error) => format!("unreachable: {}", shown(error.as_deref().unwrap_or(""))),
+            };
+            let _ = writeln!(text, "app:      {app}");
+        }
+        let _ = writeln!(
+            text,
+            "key:      {}, {} (as listen saw it: a capture keeps no key)",
+            record.key.places(),
+            record.key.check.sentence()
+        );
+        match &parsed {
+            Some(Ok(payload)) => text += &show::summary(payload),
+            Some(Err(err)) => {
+                let _ = writeln!(text, "body:     {}", show::error_line(err, false));
+                if let Some(body) = &record.body {
+                    text += &show::caret(body.as_bytes(), &[], err, 0, " ");
+                }
+            }
+            None => {
+                let why = match (&record.body_withheld, record.declared_length) {
+                    (Some(reason), _) => format!("not saved: {}", shown(reason)),
+                    (None, Some(length)) => format!("not read: {length} bytes declared"),
+                    (None, None) => "none".to_owned(),
+                };
+                let _ = writeln!(text, "body:     {why}");
+            }
+        }
+        out.print(&text);
     }
 }
 
@@ -142,7 +229,6 @@ fn explain(document: &Document, err: &Error, keys: &[&str]) -> String {
         document.source,
         show::error_line(err, true)
     );
-    let masked = crate::mask::mask_keys(&document.bytes, keys);
-    out += &show::caret(&masked, err, document.first_line, " ");
+    out += &show::caret(&document.bytes, keys, err, document.first_line, " ");
     out
 }

@@ -1,8 +1,14 @@
 //! `listen`: a local receiver that answers as the library's `Receiver` does and shows each
 //! request; it can keep them (`--save`) and pass the accepted ones on (`--forward-to`).
+//!
+//! Stopping it (Ctrl-C, SIGTERM) loses no request it has begun: the requests in flight get
+//! [`DRAIN`] to finish, and one still waiting then (on a slow `--forward-to` app, say) is
+//! answered 503, shown, saved and counted as dropped, so that it can be replayed. A
+//! connection that holds no request (idle, or with half a request head) is not waited for.
 
 use std::convert::Infallible;
 use std::fs::File;
+use std::future::Future;
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,9 +26,10 @@ use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 use crate::capture::{self, Forwarded, KeyCheck, KeySeen, Record};
-use crate::client::{self, round};
+use crate::client::{self, round, shown_url};
 use crate::output::{clock, shown, Output, Style};
 use crate::show;
 use crate::ListenArgs;
@@ -30,30 +37,67 @@ use crate::ListenArgs;
 /// How long a stop waits for the requests in flight.
 const DRAIN: Duration = Duration::from_secs(5);
 
+/// How long a stop gives the answers just written to leave, once no request is in flight.
+const SETTLE: Duration = Duration::from_millis(200);
+
+/// How often a stop looks at what is still in flight.
+const POLL: Duration = Duration::from_millis(10);
+
 /// What every request's handler shares.
 struct State {
     receiver: Receiver,
     /// The keys' texts, to make sure none is left in a saved body.
     keys: Vec<HandshakeKey>,
     path: String,
-    out: Output,
+    out: Arc<Output>,
     save: Option<Mutex<File>>,
     forward: Option<(reqwest::Client, reqwest::Url)>,
     seen: AtomicUsize,
     failed: AtomicUsize,
+    dropped: AtomicUsize,
+    /// Requests whose head has been read and whose answer is not yet given.
+    in_flight: AtomicUsize,
+    /// Turned on when the stop's wait is over: the requests still in flight are dropped.
+    drain_over: watch::Sender<bool>,
 }
 
-pub async fn run(args: ListenArgs, keys: Vec<HandshakeKey>, out: Output) -> ExitCode {
-    match start(args, keys, out).await {
+impl State {
+    fn key_texts(&self) -> Vec<&str> {
+        self.keys.iter().map(HandshakeKey::expose_secret).collect()
+    }
+}
+
+/// One request in flight, counted while it lives.
+struct InFlight<'a>(&'a AtomicUsize);
+
+impl<'a> InFlight<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        InFlight(count)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+pub async fn run(args: ListenArgs, keys: Vec<HandshakeKey>, out: Arc<Output>) -> ExitCode {
+    match start(args, keys, out.clone()).await {
         Ok(code) => code,
         Err(problem) => {
-            eprintln!("clinchpad-webhook: {problem}");
+            out.warn(&problem);
             ExitCode::from(2)
         }
     }
 }
 
-async fn start(args: ListenArgs, keys: Vec<HandshakeKey>, out: Output) -> Result<ExitCode, String> {
+async fn start(
+    args: ListenArgs,
+    keys: Vec<HandshakeKey>,
+    out: Arc<Output>,
+) -> Result<ExitCode, String> {
     let receiver = match (args.unverified, keys.split_first()) {
         (true, Some(_)) => {
             return Err(format!(
@@ -88,17 +132,20 @@ async fn start(args: ListenArgs, keys: Vec<HandshakeKey>, out: Output) -> Result
                 .create(true)
                 .append(true)
                 .open(file)
-                .map_err(|err| format!("cannot open {}: {err}", file.display()))?,
+                .map_err(|err| {
+                    format!("cannot open {}: {err}", shown(&file.display().to_string()))
+                })?,
         )),
     };
     let forward = match &args.forward_to {
         None => None,
         Some(url) => {
+            let shown = shown_url(url);
             let url =
-                reqwest::Url::parse(url).map_err(|err| format!("--forward-to {url}: {err}"))?;
+                reqwest::Url::parse(url).map_err(|err| format!("--forward-to {shown}: {err}"))?;
             if !matches!(url.scheme(), "http" | "https") {
                 return Err(format!(
-                    "--forward-to {url}: only http:// and https:// URLs are supported"
+                    "--forward-to {shown}: only http:// and https:// URLs are supported"
                 ));
             }
             Some((client::client(args.ca_cert.as_deref())?, url))
@@ -106,37 +153,46 @@ async fn start(args: ListenArgs, keys: Vec<HandshakeKey>, out: Output) -> Result
     };
     let listener = TcpListener::bind(&args.addr)
         .await
-        .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
+        .map_err(|err| format!("cannot listen on {}: {err}", shown(&args.addr)))?;
     let address = listener
         .local_addr()
-        .map_err(|err| format!("cannot listen on {}: {err}", args.addr))?;
+        .map_err(|err| format!("cannot listen on {}: {err}", shown(&args.addr)))?;
 
     let checking = match keys.len() {
         0 => "NOT checking handshake keys: anyone who can reach it can post".to_owned(),
         1 => "checking the handshake key".to_owned(),
         n => format!("checking the handshake key ({n} keys accepted)"),
     };
-    eprintln!("listening on http://{address}{path}, {checking}");
+    out.say(&format!(
+        "listening on http://{address}{}, {checking}",
+        shown(&path)
+    ));
     if let Some(file) = &args.save {
-        eprintln!(
+        out.say(&format!(
             "saving each request to {} (no key is saved)",
-            file.display()
-        );
+            shown(&file.display().to_string())
+        ));
     }
     if let Some((_, url)) = &forward {
-        eprintln!("forwarding accepted deliveries to {url}");
+        out.say(&format!(
+            "forwarding accepted deliveries to {}",
+            shown_url(url.as_str())
+        ));
     }
-    eprintln!("stop with Ctrl-C");
+    out.say("stop with Ctrl-C");
 
     let state = Arc::new(State {
         receiver,
         keys,
         path,
-        out,
+        out: out.clone(),
         save,
         forward,
         seen: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
+        dropped: AtomicUsize::new(0),
+        in_flight: AtomicUsize::new(0),
+        drain_over: watch::Sender::new(false),
     });
     serve(listener, state.clone()).await;
 
@@ -146,22 +202,37 @@ async fn start(args: ListenArgs, keys: Vec<HandshakeKey>, out: Output) -> Result
             let _ = file.sync_all();
         }
     }
-    let (seen, failed) = (
-        state.seen.load(Ordering::SeqCst),
-        state.failed.load(Ordering::SeqCst),
+    let count = |n: &AtomicUsize| n.load(Ordering::SeqCst);
+    let (seen, failed, dropped) = (
+        count(&state.seen),
+        count(&state.failed),
+        count(&state.dropped),
     );
-    eprintln!(
+    let mut summary = format!(
         "stopped: {seen} request(s), {} accepted, {failed} refused or not answered 2xx",
-        seen - failed
+        seen - failed - dropped
     );
-    Ok(if failed == 0 {
+    if dropped > 0 {
+        summary += &format!(
+            ", {dropped} dropped: still in flight {} s after the stop, answered 503{}",
+            DRAIN.as_secs(),
+            if state.save.is_some() {
+                " and saved for replay"
+            } else {
+                ""
+            }
+        );
+    }
+    out.say(&summary);
+    Ok(if failed + dropped == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
     })
 }
 
-/// Accepts connections until Ctrl-C or SIGTERM, then waits (a while) for those in flight.
+/// Accepts connections until Ctrl-C or SIGTERM, then lets the requests in flight finish, up
+/// to [`DRAIN`]; those still in flight then are dropped (each records itself).
 async fn serve(listener: TcpListener, state: Arc<State>) {
     let graceful = GracefulShutdown::new();
     let mut stop = std::pin::pin!(stop_signal());
@@ -186,11 +257,26 @@ async fn serve(listener: TcpListener, state: Arc<State>) {
         }
     }
     drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        eprintln!("clinchpad-webhook: requests still in flight after {DRAIN:?} were dropped");
+    // Idle connections close now; those serving a request close after its answer.
+    let mut connections = std::pin::pin!(graceful.shutdown());
+    let deadline = Instant::now() + DRAIN;
+    loop {
+        while state.in_flight.load(Ordering::SeqCst) > 0 {
+            if Instant::now() >= deadline {
+                state.drain_over.send_replace(true);
+            }
+            if Instant::now() >= deadline + DRAIN {
+                // A handler that does not end even when told to: nothing more to wait for.
+                return;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        // The answers just given leave; a connection that holds no request (idle, or with
+        // half a request head) is not waited for. A request that began meanwhile is.
+        let all_closed = tokio::time::timeout(SETTLE, &mut connections).await.is_ok();
+        if all_closed || state.in_flight.load(Ordering::SeqCst) == 0 {
+            return;
+        }
     }
 }
 
@@ -216,6 +302,18 @@ async fn stop_signal() {
     }
 }
 
+/// `work`, unless the stop's wait ends first: `None` then.
+async fn until_drained<T>(
+    drained: &mut watch::Receiver<bool>,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    tokio::select! {
+        biased;
+        value = work => Some(value),
+        _ = drained.wait_for(|over| *over) => None,
+    }
+}
+
 /// What became of one request.
 struct Seen {
     received_at: DateTime<Utc>,
@@ -228,6 +326,8 @@ struct Seen {
     outcome: Result<Payload, Refusal>,
     key: KeySeen,
     forwarded: Option<Forwarded>,
+    /// Not answered when `listen` stopped: answered 503 and counted as dropped.
+    dropped: bool,
 }
 
 /// Why a request was not accepted.
@@ -254,10 +354,15 @@ impl Refusal {
     }
 }
 
+/// What a dropped request is answered.
+const DROPPED: &str = "listen stopped before this request was answered";
+
 async fn handle(
     state: Arc<State>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
+    let _in_flight = InFlight::enter(&state.in_flight);
+    let mut drained = state.drain_over.subscribe();
     let received_at = Utc::now();
     let (parts, body) = request.into_parts();
     let query = parts.uri.query().unwrap_or_default().to_owned();
@@ -265,7 +370,7 @@ async fn handle(
         .headers
         .get(CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
-    let in_query = capture::query_to_keep(&query).len() != query.len();
+    let in_query = clinchpad_webhook::strip_handshake_key_from_query(&query).len() != query.len();
     let mut seen = Seen {
         received_at,
         method: parts.method.to_string(),
@@ -279,14 +384,15 @@ async fn handle(
             ..KeySeen::default()
         },
         forwarded: None,
+        dropped: false,
     };
     if seen.path != state.path {
         seen.outcome = Err(Refusal::Ignored(
             StatusCode::NOT_FOUND,
             format!(
                 "no receiver at {}: deliveries go to {}",
-                shown(&seen.path),
-                state.path
+                shown(&capture::path_to_keep(&seen.path, &state.key_texts())),
+                shown(&state.path)
             ),
         ));
     } else if parts.method != Method::POST {
@@ -295,22 +401,43 @@ async fn handle(
             "deliveries are POSTed".into(),
         ));
     } else {
-        seen.outcome = receive(&state, &mut seen, body).await;
+        seen.outcome = match until_drained(&mut drained, receive(&state, &mut seen, body)).await {
+            Some(outcome) => outcome,
+            None => {
+                seen.dropped = true;
+                Err(Refusal::Ignored(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "listen stopped before the body was read".into(),
+                ))
+            }
+        };
     }
-    if let (Ok(_), Some((client, url))) = (&seen.outcome, &state.forward) {
-        seen.forwarded = Some(forward(client, url, &seen, parts.headers.get(CONTENT_TYPE)).await);
+    if let (Ok(_), Some((client, url)), false) = (&seen.outcome, &state.forward, seen.dropped) {
+        let content_type = parts.headers.get(CONTENT_TYPE);
+        match until_drained(&mut drained, forward(client, url, &seen, content_type)).await {
+            Some(forwarded) => seen.forwarded = Some(forwarded),
+            None => seen.dropped = true,
+        }
     }
-    let response = match &seen.outcome {
-        Ok(_) => Response::builder()
+    let response = match (&seen.outcome, seen.dropped) {
+        (_, true) => text_response(StatusCode::SERVICE_UNAVAILABLE, DROPPED.to_owned()),
+        (Ok(_), false) => Response::builder()
             .status(StatusCode::NO_CONTENT)
             .body(Full::default()),
-        Err(refusal) => Response::builder()
-            .status(refusal.status())
-            .header(CONTENT_TYPE, "text/plain; charset=utf-8")
-            .body(Full::new(Bytes::from(refusal.text()))),
+        (Err(refusal), false) => text_response(
+            StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            refusal.text(),
+        ),
     };
     record(&state, &seen);
     Ok(response.unwrap_or_else(|_| Response::new(Full::default())))
+}
+
+fn text_response(status: StatusCode, text: String) -> hyper::http::Result<Response<Full<Bytes>>> {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "text/plain; charset=utf-8")
+        .body(Full::new(Bytes::from(text)))
 }
 
 /// Reads the body within the limit and hands it to the receiver.
@@ -380,6 +507,16 @@ async fn forward(
     }
 }
 
+/// The status and verdict a request is shown and saved with.
+fn verdict(seen: &Seen) -> (u16, &'static str) {
+    match &seen.outcome {
+        _ if seen.dropped => (StatusCode::SERVICE_UNAVAILABLE.as_u16(), "dropped"),
+        Ok(_) => (204, "accepted"),
+        Err(refusal @ Refusal::Rejected(_)) => (refusal.status(), "refused"),
+        Err(refusal @ Refusal::Ignored(..)) => (refusal.status(), "ignored"),
+    }
+}
+
 /// Shows the request, and saves it.
 fn record(state: &State, seen: &Seen) {
     state.seen.fetch_add(1, Ordering::SeqCst);
@@ -387,73 +524,82 @@ fn record(state: &State, seen: &Seen) {
         .forwarded
         .as_ref()
         .is_some_and(|f| !f.status.is_some_and(|s| (200..300).contains(&s)));
-    if seen.outcome.is_err() || forward_failed {
+    if seen.dropped {
+        state.dropped.fetch_add(1, Ordering::SeqCst);
+    } else if seen.outcome.is_err() || forward_failed {
         state.failed.fetch_add(1, Ordering::SeqCst);
     }
-    let (status, verdict) = match &seen.outcome {
-        Ok(_) => (204, "accepted"),
-        Err(refusal @ Refusal::Rejected(_)) => (refusal.status(), "refused"),
-        Err(refusal @ Refusal::Ignored(..)) => (refusal.status(), "ignored"),
-    };
-    let query = capture::query_to_keep(&seen.query);
-    if state.out.json {
-        state
-            .out
-            .print_json(&json_line(seen, status, verdict, &query));
+    let (status, verdict) = verdict(seen);
+    let keys = state.key_texts();
+    let query = capture::query_to_keep(&seen.query, &keys);
+    let path = capture::path_to_keep(&seen.path, &keys);
+    let out = &state.out;
+    if out.json {
+        out.print_json(&json_line(seen, status, verdict, &path, &query));
     } else {
-        state.out.print(&text(state, seen, status, verdict, &query));
+        out.print(&text(state, seen, status, verdict, &path, &query));
     }
-    if let Some(save) = &state.save {
-        let keys: Vec<&str> = state.keys.iter().map(HandshakeKey::expose_secret).collect();
-        let (body, body_withheld) = match &seen.body {
-            None => (None, None),
-            Some(bytes) => match capture::body_to_keep(bytes, &keys) {
-                Ok(text) => (Some(text), None),
-                Err(reason) => (None, Some(reason)),
-            },
-        };
-        let line = Record {
-            received_at: seen.received_at,
-            method: seen.method.clone(),
-            path: seen.path.clone(),
-            query,
-            body,
-            body_length: seen.body.as_ref().map(|b| b.len() as u64).or(seen.declared),
-            body_withheld,
-            key: seen.key,
-            verdict: verdict.to_owned(),
-            status,
-            error: seen.outcome.as_ref().err().map(Refusal::text),
-            activity_type: seen
-                .outcome
-                .as_ref()
-                .ok()
-                .map(|p| p.activity.kind.type_name().to_owned()),
-            forwarded: seen.forwarded.as_ref().map(|f| Forwarded {
-                status: f.status,
-                error: f.error.clone(),
-                ms: f.ms,
-            }),
-        };
-        if let (Ok(line), Ok(mut file)) = (serde_json::to_string(&line), save.lock()) {
+    let Some(save) = &state.save else {
+        return;
+    };
+    let (body, body_withheld) = match &seen.body {
+        None => (None, None),
+        Some(bytes) => match capture::body_to_keep(bytes, &keys) {
+            Ok(text) => (Some(text), None),
+            Err(reason) => (None, Some(reason)),
+        },
+    };
+    let line = Record {
+        received_at: seen.received_at,
+        method: seen.method.clone(),
+        path,
+        query,
+        body,
+        body_length: seen.body.as_ref().map(|b| b.len() as u64),
+        declared_length: seen.body.is_none().then_some(seen.declared).flatten(),
+        body_withheld,
+        key: seen.key,
+        verdict: verdict.to_owned(),
+        status,
+        error: match &seen.outcome {
+            _ if seen.dropped => Some(DROPPED.to_owned()),
+            Ok(_) => None,
+            Err(refusal) => Some(refusal.text()),
+        },
+        activity_type: seen
+            .outcome
+            .as_ref()
+            .ok()
+            .map(|p| p.activity.kind.type_name().to_owned()),
+        forwarded: seen.forwarded.as_ref().map(|f| Forwarded {
+            status: f.status,
+            error: f.error.clone(),
+            ms: f.ms,
+        }),
+    };
+    // The same masking as what is printed: no configured key in any field.
+    let written = out
+        .json_line(&line)
+        .map_err(|err| err.to_string())
+        .and_then(|line| {
+            let mut file = save.lock().map_err(|err| err.to_string())?;
             // One write per line, flushed, so that a stop never leaves half a line.
-            if writeln!(file, "{line}")
+            writeln!(file, "{line}")
                 .and_then(|()| file.flush())
-                .is_err()
-            {
-                eprintln!("clinchpad-webhook: cannot write to the --save file");
-            }
-        }
+                .map_err(|err| err.to_string())
+        });
+    if let Err(err) = written {
+        out.warn(&format!("cannot write to the --save file: {err}"));
     }
 }
 
 /// The request for people: one line, the caret under a bad body's error, details with -v.
-fn text(state: &State, seen: &Seen, status: u16, verdict: &str, query: &str) -> String {
+fn text(state: &State, seen: &Seen, status: u16, verdict: &str, path: &str, query: &str) -> String {
     let out = &state.out;
-    let verdict_style = if status == 204 {
-        Style::Good
-    } else {
-        Style::Bad
+    let verdict_style = match verdict {
+        "accepted" => Style::Good,
+        "dropped" => Style::Warn,
+        _ => Style::Bad,
     };
     let mut line = format!(
         "{}  {} {:<8}  ",
@@ -474,15 +620,13 @@ fn text(state: &State, seen: &Seen, status: u16, verdict: &str, query: &str) -> 
         Err(Refusal::Rejected(Rejection::InvalidPayload(err))) => {
             line.push_str(&show::error_line(err, false));
             if let Some(body) = &seen.body {
-                let keys: Vec<&str> = state.keys.iter().map(HandshakeKey::expose_secret).collect();
-                let masked = crate::mask::mask_keys(body, &keys);
-                details.push_str(&show::caret(&masked, err, 0, "    "));
+                details.push_str(&show::caret(body, &state.key_texts(), err, 0, "    "));
             }
         }
         Err(refusal) => {
             line.push_str(&refusal.text());
             if matches!(refusal, Refusal::Rejected(Rejection::Unauthorized(_))) {
-                line.push_str(&format!(" ({})", places(seen.key)));
+                line.push_str(&format!(" ({})", seen.key.places()));
             }
         }
     }
@@ -499,13 +643,18 @@ fn text(state: &State, seen: &Seen, status: u16, verdict: &str, query: &str) -> 
                 error.as_deref().unwrap_or_default()
             )),
         }
+    } else if seen.dropped && seen.outcome.is_ok() && state.forward.is_some() {
+        line.push_str(&format!(
+            "  → app {} before listen stopped",
+            out.paint(Style::Warn, "no answer")
+        ));
     }
     if out.verbose {
         let size = seen.body.as_ref().map(|b| b.len() as u64).or(seen.declared);
         details.push_str(&format!(
             "    {} {}{}{}, {} bytes\n",
-            seen.method,
-            shown(&seen.path),
+            shown(&seen.method),
+            shown(path),
             if query.is_empty() { "" } else { "?" },
             shown(query),
             size.map_or("?".to_owned(), |s| s.to_string())
@@ -514,22 +663,18 @@ fn text(state: &State, seen: &Seen, status: u16, verdict: &str, query: &str) -> 
     format!("{line}\n{details}")
 }
 
-/// Where the request had its key, for a 401 line.
-fn places(key: KeySeen) -> &'static str {
-    match (key.in_body, key.in_query) {
-        (true, true) => "key in the body and the query",
-        (true, false) => "key in the body",
-        (false, true) => "key in the query",
-        (false, false) => "no key",
-    }
-}
-
 /// The request for machines: one JSON object, never the key.
-fn json_line(seen: &Seen, status: u16, verdict: &str, query: &str) -> serde_json::Value {
+fn json_line(
+    seen: &Seen,
+    status: u16,
+    verdict: &str,
+    path: &str,
+    query: &str,
+) -> serde_json::Value {
     let mut line = json!({
         "received_at": seen.received_at,
         "method": seen.method,
-        "path": seen.path,
+        "path": path,
         "query": query,
         "status": status,
         "verdict": verdict,
@@ -548,6 +693,9 @@ fn json_line(seen: &Seen, status: u16, verdict: &str, query: &str) -> serde_json
             };
         }
         Err(refusal) => line["error"] = json!({"kind": "request", "message": refusal.text()}),
+    }
+    if seen.dropped {
+        line["error"] = json!({"kind": "dropped", "message": DROPPED});
     }
     if let Some(forwarded) = &seen.forwarded {
         line["forwarded"] = json!(forwarded);

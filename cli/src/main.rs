@@ -19,7 +19,7 @@ mod show;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clinchpad_webhook::HandshakeKey;
+use clinchpad_webhook::{HandshakeKey, VarProblem};
 
 use crate::output::Output;
 
@@ -35,8 +35,10 @@ const KEY_VARIABLE: &str = "CLINCHPAD_HANDSHAKE_KEY";
 /// or saved.
 ///
 /// Exit status: 0 when every payload was good and every request answered 2xx; 1 when some
-/// payload was bad, some request refused, or some answer not 2xx; 2 for a usage error or
-/// what stopped the command from starting (an unreadable file, an address in use).
+/// payload was bad, some request refused, some answer not 2xx, or some request not sent or
+/// not answered; 2 for a usage error or what stopped the command from starting (an unreadable
+/// file, an address in use); 3 when `send` or `replay` got no answer at all to some request
+/// (nothing listening, a timeout, a TLS failure).
 #[derive(Parser)]
 #[command(name = "clinchpad-webhook", version, max_term_width = 100)]
 struct Cli {
@@ -63,9 +65,13 @@ enum Command {
 /// Show what payloads say, or where they are wrong.
 ///
 /// Each FILE (standard input when none is given, or for -) holds one payload, possibly over
-/// many lines, or a stream of payloads one per line, as a capture holds them. A good payload
-/// is summarised (time, type, lead, stage, user, the type's fields, unknown fields flagged); a
-/// bad one is shown with its JSON path and a caret under the offending column.
+/// many lines, or a stream of them one per line. A good payload is summarised (time, type,
+/// lead, stage, user, the type's fields, unknown fields flagged); a bad one is shown with its
+/// JSON path and a caret under the offending column.
+///
+/// A line that `listen --save` wrote is shown as the request it was: its status and verdict,
+/// where its key was and whether it matched (as listen saw it: a capture keeps no key), and
+/// its body as a payload when it was kept. A request that was not answered 2xx counts as bad.
 #[derive(Args)]
 pub struct InspectArgs {
     /// Check each payload's handshake key against K (default: $CLINCHPAD_HANDSHAKE_KEY)
@@ -83,8 +89,9 @@ pub struct InspectArgs {
 /// or 413 with the reason. Each request is printed with its time, verdict and status, and the
 /// payload's gist, or the error with a caret under it. The key comes from --key (more than
 /// one while the key changes) or $CLINCHPAD_HANDSHAKE_KEY; with neither, listen refuses to
-/// start unless --unverified is given. Stop it with Ctrl-C: it finishes the requests in
-/// flight, flushes --save, and exits 0 if every request was accepted, 1 if not.
+/// start unless --unverified is given. Stop it with Ctrl-C: it gives the requests in flight
+/// 5 s to finish, answers any still waiting (on a slow --forward-to app) 503 and saves it as
+/// dropped, flushes --save, and exits 0 if every request was accepted, 1 if not.
 #[derive(Args)]
 pub struct ListenArgs {
     /// The address to listen on; port 0 picks a free one (the address is printed)
@@ -178,7 +185,12 @@ pub struct SendingArgs {
 /// sent with its body and query as captured, and with the key (--key or
 /// $CLINCHPAD_HANDSHAKE_KEY) where it had one: the right key where it had the right one, a
 /// wrong one where it had a wrong one, none where it had none, so that the receiver can answer
-/// as it did. A body that was not read (over the limit) is sent as that many spaces.
+/// as it did.
+///
+/// A body that was not read (over the limit) is sent as that many spaces, to be refused
+/// again, up to 64 MiB. A line whose body was not saved (it held a key outside
+/// `handshake_key`) is skipped with a note, never sent as something else; skipped lines make
+/// the exit status 1.
 #[derive(Args)]
 pub struct ReplayArgs {
     /// The capture to replay
@@ -205,50 +217,76 @@ pub struct ReplayArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = Output::new(cli.json, cli.verbose);
+    let given = match &cli.command {
+        Command::Inspect(args) => args.key.iter().cloned().collect(),
+        Command::Listen(args) => args.keys.clone(),
+        Command::Send(args) => args.sending.key.iter().cloned().collect(),
+        Command::Replay(args) => args.sending.key.iter().cloned().collect(),
+    };
+    let keys = match keys(given) {
+        Ok(keys) => keys,
+        Err(problem) => {
+            out.warn(&problem);
+            return ExitCode::from(2);
+        }
+    };
+    // From here on, no key's text is printed or saved, whatever field it arrives in.
+    keys.iter().for_each(|key| out.hide(key));
+    let first = keys.first().cloned();
     let result = match cli.command {
-        Command::Inspect(args) => keys(args.key.clone().into_iter().collect())
-            .map(|keys| inspect::run(args, keys.into_iter().next(), &out)),
-        Command::Listen(args) => keys(args.keys.clone()).and_then(|keys| {
-            runtime().map(|runtime| runtime.block_on(listen::run(args, keys, out)))
-        }),
+        Command::Inspect(args) => Ok(inspect::run(args, first, &out)),
+        Command::Listen(args) => {
+            let out = std::sync::Arc::new(out);
+            return match runtime() {
+                Ok(runtime) => runtime.block_on(listen::run(args, keys, out)),
+                Err(problem) => {
+                    out.warn(&problem);
+                    ExitCode::from(2)
+                }
+            };
+        }
         Command::Send(args) => {
-            keys(args.sending.key.clone().into_iter().collect()).and_then(|keys| {
-                runtime().map(|runtime| {
-                    runtime.block_on(client::send(args, keys.into_iter().next(), &out))
-                })
-            })
+            runtime().map(|runtime| runtime.block_on(client::send(args, first, &out)))
         }
         Command::Replay(args) => {
-            keys(args.sending.key.clone().into_iter().collect()).and_then(|keys| {
-                runtime().map(|runtime| {
-                    runtime.block_on(client::replay(args, keys.into_iter().next(), &out))
-                })
-            })
+            runtime().map(|runtime| runtime.block_on(client::replay(args, first, &out)))
         }
     };
     result.unwrap_or_else(|problem| {
-        eprintln!("clinchpad-webhook: {problem}");
+        out.warn(&problem);
         ExitCode::from(2)
     })
 }
 
 /// The keys given with `--key`, or the one in the environment; none when neither is there.
-/// An empty key, from either, is an error: it would mean "no key", never "any key".
+/// An empty key, from either, is an error: it would mean "no key", never "any key". So is one
+/// with whitespace at its start or end, the trace of a key copied with its newline: it would
+/// refuse every delivery, or be taken for another key.
 fn keys(given: Vec<String>) -> Result<Vec<HandshakeKey>, String> {
     if !given.is_empty() {
         return given
             .into_iter()
-            .map(|key| HandshakeKey::new(key).map_err(|_| "--key is empty".to_owned()))
+            .map(|key| {
+                if key.trim() != key {
+                    return Err("--key has whitespace at its start or end".to_owned());
+                }
+                HandshakeKey::new(key).map_err(|_| "--key is empty".to_owned())
+            })
             .collect();
     }
-    match std::env::var(KEY_VARIABLE) {
-        Err(std::env::VarError::NotPresent) => Ok(Vec::new()),
-        Err(std::env::VarError::NotUnicode(_)) => {
-            Err(format!("{KEY_VARIABLE} is not valid Unicode"))
-        }
-        Ok(key) => HandshakeKey::new(key).map(|key| vec![key]).map_err(|_| {
-            format!("{KEY_VARIABLE} is set but empty: set it to the key, or unset it")
-        }),
+    match HandshakeKey::from_env(KEY_VARIABLE) {
+        Ok(key) => Ok(vec![key]),
+        Err(clinchpad_webhook::Error::KeyNotConfigured {
+            problem: VarProblem::Unset,
+            ..
+        }) => Ok(Vec::new()),
+        Err(clinchpad_webhook::Error::KeyNotConfigured {
+            problem: VarProblem::Empty,
+            ..
+        }) => Err(format!(
+            "{KEY_VARIABLE} is set but empty: set it to the key, or unset it"
+        )),
+        Err(err) => Err(err.to_string()),
     }
 }
 

@@ -1,30 +1,130 @@
-//! Keys hidden in a body before any of it is shown: the value of every `handshake_key`, and
-//! the text of every key the command knows, each byte replaced by `*`, so that what is left
-//! lines up with the body's own columns.
+//! Keys found in a body before any of it is shown: the value of every `handshake_key` member
+//! (found by scanning, so that broken bodies, the ones shown, are covered too) and the text of
+//! every key the command knows, each replaced by a mask of one length, so that what is shown
+//! says neither the key nor how long it is.
 
-/// `body` with its keys masked: see the module docs. Works on broken bodies too (they are
-/// the ones shown): every string that reads `handshake_key` and is followed by a `:` has the
-/// value after it masked, whatever the rest of the body is.
-pub fn mask_keys(body: &[u8], keys: &[&str]) -> Vec<u8> {
-    let mut out = body.to_vec();
-    let mut at = 0;
-    while let Some(start) = out[at..].iter().position(|&b| b == b'"').map(|i| at + i) {
-        let end = string_end(&out, start).unwrap_or(out.len());
-        if is_key_name(&out[start..end]) {
-            mask_value_after(&mut out, end);
+use std::ops::Range;
+
+/// What a key's place in a body is shown as.
+pub const MASK: &[u8] = b"***";
+
+/// A body with its keys masked, and where its bytes moved to: a mask is not as long as what
+/// it replaces, so an offset in the body (an error's column) is mapped into the masked text.
+pub struct Masked {
+    pub text: Vec<u8>,
+    /// The ranges of the original body that were masked, in order.
+    masked: Vec<Range<usize>>,
+}
+
+impl Masked {
+    /// Where the byte at `offset` of the original body is in the masked text: the mask's
+    /// start for a byte inside a masked range.
+    pub fn offset(&self, offset: usize) -> usize {
+        let mut moved = 0isize;
+        for range in &self.masked {
+            if offset < range.start {
+                break;
+            }
+            if offset < range.end {
+                return (range.start as isize + moved) as usize;
+            }
+            moved += MASK.len() as isize - range.len() as isize;
         }
-        at = end.max(start + 1);
+        (offset as isize + moved) as usize
     }
-    for key in keys.iter().filter(|key| !key.is_empty()) {
+}
+
+/// `body` with its keys masked: see the module docs. A key spelled with JSON's escapes
+/// (`\u0073...`) is found too: every string of the body whose text, its escapes read, holds a
+/// key is masked whole.
+pub fn mask_keys(body: &[u8], keys: &[&str]) -> Masked {
+    let keys: Vec<&str> = keys.iter().copied().filter(|key| !key.is_empty()).collect();
+    let mut ranges: Vec<Range<usize>> = key_values(body).into_iter().map(|v| v.range).collect();
+    for key in &keys {
         let key = key.as_bytes();
         let mut at = 0;
-        while let Some(found) = out[at..].windows(key.len()).position(|w| w == key) {
+        while let Some(found) = body[at..].windows(key.len()).position(|w| w == key) {
             let found = at + found;
-            out[found..found + key.len()].fill(b'*');
+            ranges.push(found..found + key.len());
             at = found + key.len();
         }
     }
-    out
+    if !keys.is_empty() {
+        for (range, text) in escaped_strings(body) {
+            if keys.iter().any(|key| text.contains(key)) {
+                ranges.push(range);
+            }
+        }
+    }
+    ranges.sort_by_key(|range| (range.start, std::cmp::Reverse(range.end)));
+    // Overlapping ranges become one.
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for range in ranges.into_iter().filter(|range| !range.is_empty()) {
+        match merged.last_mut() {
+            Some(last) if range.start <= last.end => last.end = last.end.max(range.end),
+            _ => merged.push(range),
+        }
+    }
+    let mut text = Vec::with_capacity(body.len());
+    let mut at = 0;
+    for range in &merged {
+        text.extend_from_slice(&body[at..range.start]);
+        text.extend_from_slice(MASK);
+        at = range.end;
+    }
+    text.extend_from_slice(&body[at..]);
+    Masked {
+        text,
+        masked: merged,
+    }
+}
+
+/// Every string of `body` written with an escape: where its contents are, and its text with
+/// the escapes read (a string cut short by the body's end is read as if closed there).
+fn escaped_strings(body: &[u8]) -> Vec<(Range<usize>, String)> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(start) = body[at..].iter().position(|&b| b == b'"').map(|i| at + i) {
+        let end = string_end(body, start);
+        let contents = start + 1..end.map_or(body.len(), |end| end - 1);
+        if body[contents.clone()].contains(&b'\\') {
+            let mut token = body[start..end.unwrap_or(body.len())].to_vec();
+            if end.is_none() {
+                token.push(b'"');
+            }
+            if let Ok(text) = serde_json::from_slice::<String>(&token) {
+                found.push((contents, text));
+            }
+        }
+        at = end.unwrap_or(body.len()).max(start + 1);
+    }
+    found
+}
+
+/// A `handshake_key` member's value found in a body.
+pub struct KeyValue {
+    /// Where the value is: a string's contents, or another value's bytes.
+    pub range: Range<usize>,
+    /// The value's text, decoded when it is a whole JSON string.
+    pub text: String,
+}
+
+/// The value of every member named `handshake_key` in `body`, at any depth: every string that
+/// reads `handshake_key` and is followed by a `:` has the value after it taken, whatever the
+/// rest of the body is.
+pub fn key_values(body: &[u8]) -> Vec<KeyValue> {
+    let mut values = Vec::new();
+    let mut at = 0;
+    while let Some(start) = body[at..].iter().position(|&b| b == b'"').map(|i| at + i) {
+        let end = string_end(body, start).unwrap_or(body.len());
+        if is_key_name(&body[start..end]) {
+            if let Some(value) = value_after(body, end) {
+                values.push(value);
+            }
+        }
+        at = end.max(start + 1);
+    }
+    values
 }
 
 /// The offset just past the string that starts at `start`; `None` when the text ends first.
@@ -47,36 +147,41 @@ fn is_key_name(token: &[u8]) -> bool {
             && serde_json::from_slice::<String>(token).is_ok_and(|name| name == "handshake_key"))
 }
 
-/// Masks the value after `: ` from `at`, if a `:` comes next: a string's contents, or the
-/// bytes of any other value up to a delimiter.
-fn mask_value_after(text: &mut [u8], mut at: usize) {
-    let skip = |text: &[u8], at: &mut usize| {
+/// The value after `: ` from `at`, if a `:` comes next: a string's contents, or the bytes of
+/// any other value up to a delimiter.
+fn value_after(text: &[u8], mut at: usize) -> Option<KeyValue> {
+    let skip = |at: &mut usize| {
         while text.get(*at).is_some_and(u8::is_ascii_whitespace) {
             *at += 1;
         }
     };
-    skip(text, &mut at);
+    skip(&mut at);
     if text.get(at) != Some(&b':') {
-        return;
+        return None;
     }
     at += 1;
-    skip(text, &mut at);
-    let (from, to) = match text.get(at) {
+    skip(&mut at);
+    match text.get(at)? {
         // A string's contents, to its end or to the end of a body cut short.
-        Some(b'"') => (
-            at + 1,
-            string_end(text, at).map_or(text.len(), |end| end - 1),
-        ),
-        Some(_) => {
+        b'"' => {
+            let end = string_end(text, at);
+            let range = at + 1..end.map_or(text.len(), |end| end - 1);
+            let decoded = end.and_then(|end| serde_json::from_slice::<String>(&text[at..end]).ok());
+            let text =
+                decoded.unwrap_or_else(|| String::from_utf8_lossy(&text[range.clone()]).into());
+            Some(KeyValue { range, text })
+        }
+        _ => {
             let end = text[at..]
                 .iter()
                 .position(|b| b",}]\r\n".contains(b))
                 .map_or(text.len(), |i| at + i);
-            (at, end)
+            Some(KeyValue {
+                range: at..end,
+                text: String::from_utf8_lossy(&text[at..end]).trim().to_owned(),
+            })
         }
-        None => return,
-    };
-    text[from..to].fill(b'*');
+    }
 }
 
 #[cfg(test)]
@@ -84,33 +189,69 @@ mod tests {
     use super::*;
 
     fn masked(body: &str, keys: &[&str]) -> String {
-        String::from_utf8(mask_keys(body.as_bytes(), keys)).unwrap()
+        String::from_utf8(mask_keys(body.as_bytes(), keys).text).unwrap()
     }
 
     #[test]
-    fn every_key_value_is_masked_and_the_columns_kept() {
+    fn every_key_value_is_masked_whatever_its_length() {
         assert_eq!(
             masked(r#"{"a": [], "handshake_key": "s3cr3t"}"#, &[]),
-            r#"{"a": [], "handshake_key": "******"}"#
+            r#"{"a": [], "handshake_key": "***"}"#
+        );
+        assert_eq!(
+            masked(r#"{"handshake_key": "a-much-longer-key-than-that"}"#, &[]),
+            r#"{"handshake_key": "***"}"#
         );
         assert_eq!(
             masked(r#"{"handshake\u005fkey" : 12345, "x": 1}"#, &[]),
-            r#"{"handshake\u005fkey" : *****, "x": 1}"#
+            r#"{"handshake\u005fkey" : ***, "x": 1}"#
         );
         assert_eq!(
             masked(r#"{"handshake_key": "s3c\"r3t"#, &[]),
-            r#"{"handshake_key": "********"#
+            r#"{"handshake_key": "***"#
         );
         assert_eq!(
             masked(r#"{"note": "my key is s3cr3t"}"#, &["s3cr3t"]),
-            r#"{"note": "my key is ******"}"#
+            r#"{"note": "my key is ***"}"#
         );
         // A value named so, not a key: left alone.
         assert_eq!(
             masked(r#"{"name": "handshake_key"}"#, &[]),
             r#"{"name": "handshake_key"}"#
         );
-        let body = "{\n \"handshake_key\": \"k\u{e9}y\",\n \"x\": 1}";
-        assert_eq!(mask_keys(body.as_bytes(), &[]).len(), body.len());
+    }
+
+    #[test]
+    fn a_key_spelled_with_escapes_is_masked_with_its_string() {
+        assert_eq!(
+            masked(
+                r#"{"note": "\u0073\u0033cr3t", "x": "\u00e9"}"#,
+                &["s3cr3t"]
+            ),
+            r#"{"note": "***", "x": "\u00e9"}"#
+        );
+        assert_eq!(
+            masked(r#"{"note": "k\u0065y"#, &["key"]),
+            r#"{"note": "***"#
+        );
+    }
+
+    #[test]
+    fn offsets_move_with_the_masks() {
+        let body = r#"{"handshake_key": "0123456789", "x": 1}"#;
+        let masked = mask_keys(body.as_bytes(), &[]);
+        let x = body.find("\"x\"").unwrap();
+        assert_eq!(&masked.text[masked.offset(x)..][..3], b"\"x\"");
+        // Inside the mask: its start.
+        let inside = body.find('5').unwrap();
+        assert_eq!(&masked.text[masked.offset(inside)..][..3], MASK);
+        assert_eq!(masked.offset(0), 0);
+    }
+
+    #[test]
+    fn key_values_are_read_decoded() {
+        let values = key_values(br#"{"handshake_key": "a\"b", "x": {"handshake_key": 12}}"#);
+        let texts: Vec<&str> = values.iter().map(|v| v.text.as_str()).collect();
+        assert_eq!(texts, ["a\"b", "12"]);
     }
 }

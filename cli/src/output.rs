@@ -1,12 +1,16 @@
 //! What the command prints, and how: lines for people (colour only on a terminal, and never
-//! with `NO_COLOR` set) or one JSON object per line for machines; and text from a payload made
-//! safe to print.
+//! with `NO_COLOR` set) or one JSON object per line for machines. This is the one place text
+//! from outside (a body, a query, a path, a file name, an app's answer) is made safe for a
+//! terminal, and the one place every line passes on its way out, where the text of every key
+//! the command knows is masked, whatever field it arrived in.
 
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 use chrono::{DateTime, Utc};
+use clinchpad_webhook::{escape_text, HandshakeKey};
 use serde::Serialize;
+use serde_json::Value;
 
 /// How output is written, decided once from the flags and the terminal.
 pub struct Output {
@@ -18,6 +22,9 @@ pub struct Output {
     color: bool,
     /// Serialises lines written from several tasks.
     lock: Mutex<()>,
+    /// Every key the command knows (configured, or read from a file it sends): masked in
+    /// everything it prints or saves.
+    secrets: RwLock<Vec<HandshakeKey>>,
 }
 
 impl Output {
@@ -30,23 +37,86 @@ impl Output {
             verbose,
             color,
             lock: Mutex::new(()),
+            secrets: RwLock::new(Vec::new()),
         }
     }
 
-    /// Writes `text` (one or more whole lines) to standard output at once, flushed.
+    /// Masks `key` from now on, in everything printed or saved.
+    pub fn hide(&self, key: &HandshakeKey) {
+        if let Ok(mut secrets) = self.secrets.write() {
+            if !secrets.iter().any(|known| known == key) {
+                secrets.push(key.clone());
+            }
+        }
+    }
+
+    /// `text` with every known key masked (`***`).
+    pub fn redact(&self, text: &str) -> String {
+        let Ok(secrets) = self.secrets.read() else {
+            return String::new();
+        };
+        let mut text = text.to_owned();
+        for key in secrets.iter() {
+            if let std::borrow::Cow::Owned(masked) = key.redact(&text) {
+                text = masked;
+            }
+        }
+        text
+    }
+
+    /// `value` with every known key masked in each of its strings and object keys: JSON that
+    /// stays JSON whatever a key looks like.
+    pub fn redact_json(&self, value: Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(self.redact(&text)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.redact_json(v)).collect())
+            }
+            Value::Object(members) => Value::Object(
+                members
+                    .into_iter()
+                    .map(|(name, v)| (self.redact(&name), self.redact_json(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
+    /// Writes `text` (one or more whole lines) to standard output at once, flushed, with every
+    /// known key masked.
     pub fn print(&self, text: &str) {
+        let text = self.redact(text);
         let _guard = self.lock.lock();
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(text.as_bytes());
         let _ = stdout.flush();
     }
 
-    /// Writes `record` as one JSON line, with every character a terminal would act on written
-    /// as a `\u` escape: the same JSON, safe to print.
+    /// Writes a line about the command itself (what it listens on, why it stopped) to
+    /// standard error, with every known key masked.
+    pub fn say(&self, text: &str) {
+        let text = self.redact(text);
+        let _guard = self.lock.lock();
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+
+    /// [`say`](Output::say), as a problem: `clinchpad-webhook: ` first.
+    pub fn warn(&self, text: &str) {
+        self.say(&format!("clinchpad-webhook: {text}"));
+    }
+
+    /// `record` as one JSON line, with every known key masked and every character a terminal
+    /// would act on written as a `\u` escape: the same JSON, safe to print.
+    pub fn json_line(&self, record: &impl Serialize) -> Result<String, serde_json::Error> {
+        let value = self.redact_json(serde_json::to_value(record)?);
+        Ok(terminal_safe_json(&serde_json::to_string(&value)?))
+    }
+
+    /// Writes `record` as one JSON line: see [`json_line`](Output::json_line).
     pub fn print_json(&self, record: &impl Serialize) {
-        match serde_json::to_string(record) {
-            Ok(line) => self.print(&format!("{}\n", terminal_safe_json(&line))),
-            Err(err) => eprintln!("clinchpad-webhook: cannot write JSON: {err}"),
+        match self.json_line(record) {
+            Ok(line) => self.print(&format!("{line}\n")),
+            Err(err) => self.warn(&format!("cannot write JSON: {err}")),
         }
     }
 
@@ -95,23 +165,17 @@ pub fn clock(at: DateTime<Utc>) -> String {
     at.format("%H:%M:%S%.3f").to_string()
 }
 
-/// `c` as printed: itself, or escaped (`\u{1b}`) when it would move the cursor, end the line,
-/// or reorder it. Tabs stay.
-pub fn escaped(c: char) -> String {
-    let unsafe_char = (c.is_control() && c != '\t')
-        || matches!(
-            c,
-            '\u{2028}'
-                | '\u{2029}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
-        );
-    if unsafe_char {
-        format!("\\u{{{:x}}}", u32::from(c))
-    } else {
-        c.to_string()
+/// Text from outside, as printed: every character that would move the cursor, end the line
+/// or reorder it escaped (`\n`, `\u{1b}`), by the library's [`escape_text`].
+pub fn shown(text: &str) -> String {
+    escape_text(text).into_owned()
+}
+
+/// [`shown`], of at most `max` characters of `text`, with `…` where it was cut.
+pub fn shown_short(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", escape_text(&text[..end])),
+        None => shown(text),
     }
 }
 
@@ -119,8 +183,9 @@ pub fn escaped(c: char) -> String {
 /// terminal acts on (C1 controls, line separators, bidirectional overrides) as `\u` escapes.
 fn terminal_safe_json(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
+    let mut one = [0; 4];
     for c in json.chars() {
-        if escaped(c).len() > c.len_utf8() {
+        if escape_text(c.encode_utf8(&mut one)).len() > c.len_utf8() {
             let mut units = [0; 2];
             for unit in c.encode_utf16(&mut units) {
                 out.push_str(&format!("\\u{unit:04x}"));
@@ -128,24 +193,6 @@ fn terminal_safe_json(json: &str) -> String {
         } else {
             out.push(c);
         }
-    }
-    out
-}
-
-/// Text from a payload or a response, as printed: see [`escaped`].
-pub fn shown(text: &str) -> String {
-    text.chars().map(escaped).collect()
-}
-
-/// [`shown`], cut to about `max` characters with `…`.
-pub fn shown_short(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (n, c) in text.chars().enumerate() {
-        if n == max {
-            out.push('…');
-            break;
-        }
-        out.push_str(&escaped(c));
     }
     out
 }
@@ -163,12 +210,24 @@ mod tests {
     }
 
     #[test]
-    fn control_characters_are_escaped_and_tabs_kept() {
+    fn control_characters_are_escaped() {
         assert_eq!(
             shown("a\u{1b}[31mb\r\n\tc\u{202e}"),
-            "a\\u{1b}[31mb\\u{d}\\u{a}\tc\\u{202e}"
+            r"a\u{1b}[31mb\r\n\tc\u{202e}"
         );
         assert_eq!(shown_short("abcdef", 3), "abc…");
         assert_eq!(shown_short("abc", 3), "abc");
+        assert_eq!(shown_short("a\u{1b}bc", 2), r"a\u{1b}…");
+    }
+
+    #[test]
+    fn every_known_key_is_masked_in_text_and_in_json() {
+        let out = Output::new(false, false);
+        out.hide(&HandshakeKey::new("s3cr3t").unwrap());
+        out.hide(&HandshakeKey::new("401").unwrap());
+        assert_eq!(out.redact("a s3cr3t b"), "a *** b");
+        let value = serde_json::json!({"status": 401, "s3cr3t": ["x s3cr3t", "401"]});
+        let line = out.json_line(&value).unwrap();
+        assert_eq!(line, r#"{"***":["x ***","***"],"status":401}"#);
     }
 }

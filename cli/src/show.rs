@@ -3,10 +3,11 @@
 
 use std::fmt::Write as _;
 
-use clinchpad_webhook::{ActivityKind, Error, Payload};
+use clinchpad_webhook::{escape_text, ActivityKind, Error, Payload};
 use serde_json::Value;
 
-use crate::output::{escaped, shown, shown_short};
+use crate::mask::mask_keys;
+use crate::output::{shown, shown_short};
 
 /// One line: the type, the lead, the type's fields, and who did it.
 ///
@@ -20,7 +21,13 @@ pub fn gist(payload: &Payload) -> String {
     );
     let fields: Vec<String> = fields(&activity.kind)
         .into_iter()
-        .map(|(name, value)| format!("{name}={}", shown_short(&value.to_string(), 40)))
+        .map(|(name, value)| {
+            format!(
+                "{}={}",
+                shown_short(&name, 40),
+                shown_short(&value.to_string(), 40)
+            )
+        })
         .collect();
     if !fields.is_empty() {
         let _ = write!(line, "  {}", fields.join(" "));
@@ -104,16 +111,29 @@ const WINDOW: usize = 100;
 
 /// The line of `body` an error is on, or a window of it around the error's column with `…`
 /// where it is cut, then a caret under the column; each line starts with `indent` and the
-/// line's number in the input (`first_line` is the input's line of the body's first).
-pub fn caret(body: &[u8], err: &Error, first_line: usize, indent: &str) -> String {
+/// line's number in the input (`first_line` is the input's line of the body's first). The
+/// body's keys (its `handshake_key` values, and the text of each of `keys`) are masked with a
+/// mask of one length, and the caret moved with what it points at.
+pub fn caret(body: &[u8], keys: &[&str], err: &Error, first_line: usize, indent: &str) -> String {
     let (Some(line), Some(column)) = (err.line(), err.column()) else {
         return String::new();
     };
-    let Some(text) = body.split(|&b| b == b'\n').nth(line - 1) else {
+    let Some(line_start) = nth_line_start(body, line) else {
         return String::new();
     };
-    let text = String::from_utf8_lossy(text);
-    let (shown, pad) = window(text.trim_end_matches('\r'), column);
+    let masked = mask_keys(body, keys);
+    let at = masked.offset((line_start + column.max(1) - 1).min(body.len()));
+    let text = &masked.text;
+    let start = text[..at.min(text.len())]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let end = text[start..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| start + i);
+    let text = String::from_utf8_lossy(&text[start..end]);
+    let (shown, pad) = window(text.trim_end_matches('\r'), at - start + 1);
     let gutter = (first_line + line).to_string();
     format!(
         "{indent}{gutter} | {shown}\n{indent}{} | {pad}^\n",
@@ -121,9 +141,21 @@ pub fn caret(body: &[u8], err: &Error, first_line: usize, indent: &str) -> Strin
     )
 }
 
+/// The offset of the start of the one-based line `line` of `body`.
+fn nth_line_start(body: &[u8], line: usize) -> Option<usize> {
+    if line <= 1 {
+        return Some(0);
+    }
+    body.iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .nth(line - 2)
+        .map(|(i, _)| i + 1)
+}
+
 /// The part of `line` to show, at most [`WINDOW`] characters around the byte `column`
 /// (one-based), with `…` where it is cut and control characters escaped; and the padding that
-/// puts a caret under the column (tabs kept as tabs, so that it lines up).
+/// puts a caret under the column.
 fn window(line: &str, column: usize) -> (String, String) {
     let chars: Vec<(usize, char)> = line.char_indices().collect();
     let caret = chars
@@ -137,14 +169,11 @@ fn window(line: &str, column: usize) -> (String, String) {
         shown.push('…');
         pad.push(' ');
     }
+    let mut one = [0; 4];
     for (i, &(_, c)) in chars[start..end].iter().enumerate() {
-        let unit = escaped(c);
+        let unit = escape_text(c.encode_utf8(&mut one));
         if start + i < caret {
-            if c == '\t' {
-                pad.push('\t');
-            } else {
-                pad.extend(std::iter::repeat(' ').take(unit.chars().count()));
-            }
+            pad.extend(std::iter::repeat(' ').take(unit.chars().count()));
         }
         shown.push_str(&unit);
     }

@@ -92,9 +92,10 @@ fn type_of(body: &[u8]) -> String {
 fn send_and_replay_speak_https_trusting_the_given_certificate() {
     let (url, pem, received) = https_app(2);
     let pem = pem.to_str().unwrap();
-    // Without the certificate trusted: the TLS handshake fails, and says why.
+    // Without the certificate trusted: the TLS handshake fails, and says why; no answer is
+    // not a refusal (exit 3, not 1).
     let refused = run(&["send", &url, "--type", "lead:won"], Some(KEY), b"");
-    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert_eq!(refused.status.code(), Some(3), "{}", text(&refused));
     assert!(
         text(&refused).to_lowercase().contains("certificate"),
         "{}",

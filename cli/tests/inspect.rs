@@ -323,11 +323,30 @@ fn the_line_shown_under_an_error_has_its_key_masked() {
     let shown = text(&output);
     assert!(shown.contains("`handshake_key`"), "{shown}");
     assert!(!shown.contains("987654321"), "{shown}");
-    assert!(shown.contains(r#""handshake_key": *********"#), "{shown}");
+    // The mask is as long whatever the key, and the caret stays under what it points at.
+    assert!(shown.contains(r#""handshake_key": ***}"#), "{shown}");
+    let lines: Vec<&str> = shown.lines().collect();
+    let quoted = lines.iter().position(|l| l.contains("***}")).unwrap();
+    let mask_at = lines[quoted].find("***}").unwrap();
+    assert_eq!(
+        lines[quoted + 1].find('^'),
+        Some(lines[quoted][..mask_at].chars().count()),
+        "{shown}"
+    );
+    let short = body.replace("987654321", "12");
+    let shown_short = text(&inspect(&[], None, short.as_bytes()));
+    assert!(
+        shown_short.contains(r#""handshake_key": ***}"#),
+        "{shown_short}"
+    );
     // A string key on the line of another error, and the key given with --key elsewhere.
     let body =
         format!(r#"{{"handshake_key": "{EXPECTED}", "activity": [], "note": "{EXPECTED}"}}"#);
     let shown = text(&inspect(&["--key", EXPECTED], None, body.as_bytes()));
     assert!(shown.contains("`activity`"), "{shown}");
+    assert!(
+        shown.contains(r#"{"handshake_key": "***", "activity": [], "note": "***"}"#),
+        "{shown}"
+    );
     assert_no_key("the snippet", &shown);
 }

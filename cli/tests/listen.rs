@@ -597,8 +597,26 @@ fn send_says_what_is_wrong_with_its_arguments() {
         None,
         b"",
     );
-    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
-    assert!(text(&output).contains("---"), "{}", text(&output));
+    assert_eq!(output.status.code(), Some(3), "{}", text(&output));
+    assert!(
+        stdout_lines(&output)[0].starts_with("no answer "),
+        "{}",
+        text(&output)
+    );
+    // A refusal is an answer: exit 1, its status shown.
+    let listening = listen(&["--key", KEY], None);
+    let refused = send(
+        &listening.address,
+        &["--type", "lead:won", "--key", "nope"],
+        None,
+        b"",
+    );
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        stdout_lines(&refused)[0].starts_with("401 "),
+        "{}",
+        text(&refused)
+    );
 }
 
 #[test]
@@ -665,7 +683,7 @@ fn text_from_a_body_or_an_answer_reaches_no_output_raw() {
         }
     }
     assert!(
-        shown[0].contains(r"Acme\u{1b}[2J\u{d}\u{a}[INFO] forged\u{202e}"),
+        shown[0].contains(r"Acme\u{1b}[2J\r\n[INFO] forged\u{202e}"),
         "{}",
         shown[0]
     );
@@ -686,10 +704,307 @@ fn text_from_a_body_or_an_answer_reaches_no_output_raw() {
     ] {
         let output = send(&url, args, Some(KEY), b"");
         let printed = String::from_utf8_lossy(&output.stdout);
-        assert!(printed.contains("got ***********"), "{printed}");
+        assert!(printed.contains("got *** "), "{printed}");
         assert!(
             !printed.contains(KEY) && !printed.contains('\u{1b}') && !printed.contains('\u{202e}'),
             "{printed}"
         );
+    }
+}
+
+/// An app that takes the forwarded request and never answers; says when it has it.
+fn silent_app() -> (String, mpsc::Receiver<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let (got, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().take(1) {
+            let mut stream = stream.unwrap();
+            let mut buffer = [0; 4096];
+            let _ = stream.read(&mut buffer);
+            let _ = got.send(());
+            // Held open, unanswered, until the test process ends.
+            held.push(stream);
+        }
+        std::thread::sleep(PATIENCE);
+    });
+    (address, received)
+}
+
+/// A verified delivery still waiting on the app when the stop's 5 s are over is answered 503,
+/// shown, saved with its body and counted as dropped, and `listen` exits 1; replayed, it is
+/// delivered.
+#[test]
+fn a_request_in_flight_when_listen_stops_is_saved_as_dropped_not_lost() {
+    let capture =
+        std::env::temp_dir().join(format!("clinchpad-dropped-{}.ndjson", std::process::id()));
+    let _ = std::fs::remove_file(&capture);
+    let (app_url, forwarded) = silent_app();
+    let listening = listen(
+        &[
+            "--key",
+            KEY,
+            "--save",
+            capture.to_str().unwrap(),
+            "--forward-to",
+            &app_url,
+        ],
+        None,
+    );
+    let url = listening.address.clone();
+    let sender = std::thread::spawn(move || send(&url, &["--type", "lead:moved"], Some(KEY), b""));
+    forwarded
+        .recv_timeout(PATIENCE)
+        .expect("the delivery reaches the app");
+    let (status, lines, stderr) = listening.stop();
+    assert_eq!(status.code(), Some(1), "{lines:?} {stderr:?}");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(
+        untimed(&lines[0]).starts_with("503 dropped   lead:moved  Acme Corp")
+            && lines[0].ends_with("→ app no answer before listen stopped"),
+        "{lines:?}"
+    );
+    assert!(
+        stderr.last().unwrap().starts_with(
+            "stopped: 1 request(s), 0 accepted, 0 refused or not answered 2xx, 1 dropped"
+        ),
+        "{stderr:?}"
+    );
+    let answered = sender.join().unwrap();
+    assert_eq!(answered.status.code(), Some(1), "{}", text(&answered));
+    assert!(
+        stdout_lines(&answered)[0].starts_with("503 "),
+        "{}",
+        text(&answered)
+    );
+
+    let saved = std::fs::read_to_string(&capture).unwrap();
+    let record: serde_json::Value = serde_json::from_str(saved.trim()).unwrap();
+    assert_eq!(record["verdict"], "dropped");
+    assert_eq!(record["status"], 503);
+    assert_eq!(record["key"]["check"], "matched");
+    assert!(
+        record["body"].as_str().unwrap().contains("lead:moved"),
+        "{record}"
+    );
+
+    // Nothing is lost: the dropped delivery is replayed, and accepted.
+    let second = listen(&["--key", KEY], None);
+    let replayed = run(
+        &[
+            "replay",
+            capture.to_str().unwrap(),
+            "--to",
+            &second.address,
+            "--only-failed",
+        ],
+        Some(KEY),
+        b"",
+    );
+    assert_eq!(replayed.status.code(), Some(0), "{}", text(&replayed));
+    assert!(untimed(&second.lines(1)[0]).starts_with("204 accepted  lead:moved"));
+    let _ = std::fs::remove_file(&capture);
+}
+
+/// A connection that holds no request (half a request head, or idle) neither holds the stop
+/// up nor counts as a dropped request.
+#[test]
+fn half_a_request_head_does_not_hold_the_stop_up() {
+    let listening = listen(&["--key", KEY], None);
+    let address = listening.address.trim_start_matches("http://").to_owned();
+    let mut half = std::net::TcpStream::connect(&address).unwrap();
+    half.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Le")
+        .unwrap();
+    let _idle = std::net::TcpStream::connect(&address).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let started = std::time::Instant::now();
+    let (status, lines, stderr) = listening.stop();
+    let took = started.elapsed();
+    assert_eq!(status.code(), Some(0), "{lines:?} {stderr:?}");
+    assert!(lines.is_empty(), "{lines:?}");
+    assert_eq!(
+        stderr.last().map(String::as_str),
+        Some("stopped: 0 request(s), 0 accepted, 0 refused or not answered 2xx")
+    );
+    // The stop waits up to 5 s for requests in flight; with none, it does not wait that long.
+    assert!(took < std::time::Duration::from_secs(4), "{took:?}");
+}
+
+/// A body `--save` did not keep (it held the key outside `handshake_key`) is not replayed as
+/// something else: the line is skipped, said and counted.
+#[test]
+fn replay_skips_what_the_capture_does_not_hold() {
+    let capture =
+        std::env::temp_dir().join(format!("clinchpad-withheld-{}.ndjson", std::process::id()));
+    let _ = std::fs::remove_file(&capture);
+    let first = listen(&["--key", KEY, "--save", capture.to_str().unwrap()], None);
+    let quoting = std::fs::read_to_string(common::root().join("fixtures/note_created.json"))
+        .unwrap()
+        .replace("Spoke with the buyer.", "the key is gfhkd1asfsa");
+    assert_eq!(
+        send(&first.address, &["-"], Some(KEY), quoting.as_bytes())
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_eq!(
+        send(&first.address, &["--type", "lead:won"], Some(KEY), b"")
+            .status
+            .code(),
+        Some(0)
+    );
+    first.stop();
+    let saved = std::fs::read_to_string(&capture).unwrap();
+    assert!(!saved.contains(KEY), "{saved}");
+
+    let second = listen(&["--key", KEY], None);
+    let replayed = run(
+        &["replay", capture.to_str().unwrap(), "--to", &second.address],
+        Some(KEY),
+        b"",
+    );
+    let all = text(&replayed);
+    assert_eq!(replayed.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains(":1: skipped: its body was not saved (a configured key appears in it outside `handshake_key`)"),
+        "{all}"
+    );
+    assert!(
+        all.contains("1 sent: 1 answered 2xx, 0 not; 1 skipped"),
+        "{all}"
+    );
+    let (_, lines, _) = second.stop();
+    assert_eq!(lines.len(), 1, "only the kept body is sent: {lines:?}");
+    assert!(
+        untimed(&lines[0]).starts_with("204 accepted  lead:won"),
+        "{lines:?}"
+    );
+    let _ = std::fs::remove_file(&capture);
+}
+
+/// `replay` warns of requests sent without the key they had, and only of those.
+#[test]
+fn replay_warns_only_of_keys_it_cannot_put_back() {
+    let listening = listen(&["--unverified"], None);
+    // Payloads (not capture lines) carry their own key: nothing to warn of.
+    let stream: String = ["lead_won.json", "lead_lost.json"]
+        .iter()
+        .map(|name| {
+            let text = std::fs::read_to_string(common::root().join("fixtures").join(name)).unwrap();
+            format!(
+                "{}\n",
+                serde_json::from_str::<serde_json::Value>(&text).unwrap()
+            )
+        })
+        .collect();
+    let plain = run(
+        &["replay", "-", "--to", &listening.address],
+        None,
+        stream.as_bytes(),
+    );
+    assert_eq!(plain.status.code(), Some(0), "{}", text(&plain));
+    assert!(!text(&plain).contains("no key given"), "{}", text(&plain));
+    // Capture lines that had a key, replayed with none: said, in one whole sentence.
+    let line = serde_json::json!({
+        "received_at": "2026-12-01T10:00:00Z", "method": "POST", "path": "/", "query": "",
+        "body": std::fs::read_to_string(common::root().join("fixtures/edge/no_handshake_key.json")).unwrap(),
+        "key": {"in_body": true, "in_query": false, "check": "matched"},
+        "verdict": "accepted", "status": 204,
+    });
+    let keyed = run(
+        &["replay", "-", "--to", &listening.address],
+        None,
+        format!("{line}\n").as_bytes(),
+    );
+    assert!(
+        text(&keyed).contains(
+            "no key given (--key or CLINCHPAD_HANDSHAKE_KEY): 1 captured request(s) that carried a \
+             key are sent without one, so a receiver that checks keys will refuse them"
+        ),
+        "{}",
+        text(&keyed)
+    );
+}
+
+/// `inspect` reads what `listen --save` wrote: each request's verdict, status and key as
+/// listen saw them, and its body as a payload.
+#[test]
+fn inspect_reads_a_capture() {
+    let capture =
+        std::env::temp_dir().join(format!("clinchpad-inspected-{}.ndjson", std::process::id()));
+    let _ = std::fs::remove_file(&capture);
+    let listening = listen(&["--key", KEY, "--save", capture.to_str().unwrap()], None);
+    send(
+        &listening.address,
+        &["--type", "lead:moved"],
+        Some(KEY),
+        b"",
+    );
+    send(
+        &listening.address,
+        &["--type", "lead:won", "--key", "wrong-one"],
+        None,
+        b"",
+    );
+    send(&listening.address, &["-"], Some(KEY), b"{\"activity\": []}");
+    listening.stop();
+    let file = capture.to_str().unwrap();
+    let output = run(&["inspect", file], None, b"");
+    let all = text(&output);
+    assert_eq!(output.status.code(), Some(1), "{all}");
+    for expected in [
+        "request:  204 accepted at ",
+        "key:      key in the body, matched (as listen saw it: a capture keeps no key)",
+        "type:     lead:moved",
+        "request:  401 refused at ",
+        "key:      key in the body, did NOT match",
+        "request:  400 refused at ",
+        "body:     invalid payload at `activity`",
+        "3 payload(s): 1 good, 2 bad",
+    ] {
+        assert!(all.contains(expected), "{expected:?} not in\n{all}");
+    }
+    assert!(
+        !all.contains("REJECTED") && !all.contains("missing field"),
+        "{all}"
+    );
+    let json = run(&["inspect", "--json", file], None, b"");
+    let lines: Vec<serde_json::Value> = stdout_lines(&json)
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines[0]["capture"]["verdict"], "accepted");
+    assert_eq!(lines[0]["type"], "lead:moved");
+    assert_eq!(lines[1]["capture"]["key"]["check"], "wrong");
+    assert_eq!(lines[1]["ok"], false);
+    let _ = std::fs::remove_file(&capture);
+}
+
+#[test]
+fn a_mistyped_type_or_a_key_with_its_newline_is_a_usage_error_that_helps() {
+    let output = send("http://127.0.0.1:9/", &["--type", "lead:wonn"], None, b"");
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        text(&output).contains("did you mean `lead:won`?"),
+        "{}",
+        text(&output)
+    );
+    for (args, env_key) in [
+        (&["listen"][..], Some("gfhkd1asfsa\n")),
+        (&["listen", "--key", " gfhkd1asfsa"][..], None),
+        (
+            &["send", "http://127.0.0.1:9/", "--type", "lead:won"][..],
+            Some("gfhkd1asfsa\r\n"),
+        ),
+    ] {
+        let output = run(args, env_key, b"");
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+        assert!(
+            text(&output).contains("whitespace at its start or end"),
+            "{}",
+            text(&output)
+        );
+        assert!(!text(&output).contains("gfhkd1asfsa"), "{}", text(&output));
     }
 }

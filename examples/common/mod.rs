@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use clinchpad_webhook::activity::*;
-use clinchpad_webhook::{ActivityKind, Payload, Receiver};
+use clinchpad_webhook::{escape_text, ActivityKind, Payload, Receiver};
 
 /// The environment variable holding the handshake key.
 pub const KEY_VARIABLE: &str = "CLINCHPAD_HANDSHAKE_KEY";
@@ -20,12 +20,15 @@ pub fn init_logging() {
 /// The receiver the command line asks for, read once at start-up. The key comes from
 /// [`KEY_VARIABLE`], failing closed when it is unset or empty; running without one takes the
 /// explicit `--unverified`, and a warning.
-pub fn receiver_from_args() -> Result<Receiver, String> {
+pub fn receiver_from_args() -> Result<Receiver, StartError> {
     match std::env::args().nth(1).as_deref() {
-        None => Receiver::from_env(KEY_VARIABLE)
-            .map_err(|err| format!("{err} (or pass --unverified to accept unsigned posts)")),
-        Some("--unverified") if std::env::var_os(KEY_VARIABLE).is_some() => Err(format!(
-            "--unverified and {KEY_VARIABLE} contradict each other: pick one"
+        None => Receiver::from_env(KEY_VARIABLE).map_err(|err| {
+            StartError(format!(
+                "{err} (or pass --unverified to accept unsigned posts)"
+            ))
+        }),
+        Some("--unverified") if std::env::var_os(KEY_VARIABLE).is_some() => Err(StartError(
+            format!("--unverified and {KEY_VARIABLE} contradict each other: pick one"),
         )),
         Some("--unverified") => {
             tracing::warn!(
@@ -33,42 +36,47 @@ pub fn receiver_from_args() -> Result<Receiver, String> {
             );
             Ok(Receiver::unverified())
         }
-        Some(other) => Err(format!(
-            "unknown argument {other:?}: the only one is --unverified"
-        )),
+        Some(other) => Err(StartError(format!(
+            "unknown argument {}: the only one is --unverified",
+            escape_text(other)
+        ))),
     }
 }
+
+/// Why a receiver cannot start. `main` returning `Err` prints `Error: ` and the error's
+/// `Debug`, so its `Debug` is the message itself, as `clinchpad_webhook::Error`'s is.
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::fmt::Debug for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartError {}
 
 /// The address to listen on: `BIND`, or `127.0.0.1:3000`.
 pub fn bind_address() -> String {
     std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:3000".to_owned())
 }
 
-/// Logs a delivery the receiver accepted, its text from the body escaped: see [`loggable`].
-pub fn log_accepted(payload: &Payload) {
+/// Logs a delivery the receiver accepted: its text from the body escaped, so that a lead named
+/// `"x\n[INFO] admin logged in"` cannot forge a line of the log, and any configured key's
+/// text in it (a note quoting the key) masked.
+pub fn log_accepted(receiver: &Receiver, payload: &Payload) {
+    let loggable = |text: &str| receiver.redact(&escape_text(text)).into_owned();
     tracing::info!(
         activity = %loggable(payload.activity.id.as_str()),
         lead = %loggable(payload.lead.id.as_str()),
         "{}",
         loggable(&describe(payload))
     );
-}
-
-/// Text from a body, as logged: every character that could end a log line, move a terminal's
-/// cursor or reorder a line is written as an escape (`\u{1b}`), so that a payload whose lead
-/// is named `"x\n[INFO] admin logged in"` cannot forge a line of the log.
-fn loggable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let unsafe_char = c.is_control()
-                || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
-            if unsafe_char {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// Logs a request the receiver refused. The rejection never holds a key, so it can be logged

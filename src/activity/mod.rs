@@ -153,10 +153,75 @@ impl serde::Serialize for ActivityKind {
     }
 }
 
-/// The error of [`ActivityType::from_str`] for a name that is not a documented type.
+/// The error of [`ActivityType::from_str`] for a name that is not a documented type. When the
+/// name looks like a documented one mistyped, the message says which.
+///
+/// ```
+/// let err = "lead:wonn".parse::<clinchpad_webhook::ActivityType>().unwrap_err();
+/// assert_eq!(err.to_string(), r#"unknown activity type "lead:wonn"; did you mean `lead:won`?"#);
+/// assert_eq!(err.suggestion(), Some(clinchpad_webhook::ActivityType::LeadWon));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown activity type {}", crate::escape::quote(.0))]
+#[error("unknown activity type {}{}", crate::escape::quote(.0), Suggestion(self.suggestion()))]
 pub struct ParseActivityTypeError(String);
+
+impl ParseActivityTypeError {
+    /// The documented type the name was most likely meant to be: the one whose wire name is
+    /// the same but for letter case, or else differs from it by one or two characters (one
+    /// for names of up to 8), when exactly one type is that close.
+    pub fn suggestion(&self) -> Option<ActivityType> {
+        let given = self.0.to_lowercase();
+        if given.chars().count() > 64 {
+            return None;
+        }
+        let allowed = if given.chars().count() <= 8 { 1 } else { 2 };
+        let mut best: Option<(usize, ActivityType)> = None;
+        let mut tied = false;
+        for candidate in ActivityType::ALL {
+            let distance = edit_distance(&given, candidate.as_str());
+            match best {
+                Some((nearest, _)) if distance > nearest => {}
+                Some((nearest, _)) if distance == nearest => tied = true,
+                _ => {
+                    best = Some((distance, candidate));
+                    tied = false;
+                }
+            }
+        }
+        best.filter(|&(distance, _)| distance <= allowed && !tied)
+            .map(|(_, candidate)| candidate)
+    }
+}
+
+/// "; did you mean `…`?", when there is a suggestion.
+struct Suggestion(Option<ActivityType>);
+
+impl fmt::Display for Suggestion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(meant) => write!(f, "; did you mean `{meant}`?"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The number of characters to insert, delete or replace to turn `a` into `b` (Levenshtein).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (diagonal + usize::from(ca != cb))
+                .min(above + 1)
+                .min(row[j] + 1);
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
 
 impl FromStr for ActivityType {
     type Err = ParseActivityTypeError;
@@ -182,5 +247,34 @@ impl<'de> serde::Deserialize<'de> for ActivityType {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = serde::de::DeserializeSeed::deserialize(crate::extra::Key, deserializer)?;
         name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn suggested(name: &str) -> Option<ActivityType> {
+        name.parse::<ActivityType>().unwrap_err().suggestion()
+    }
+
+    #[test]
+    fn a_mistyped_type_name_gets_the_type_it_was_meant_to_be() {
+        assert_eq!(suggested("lead:wonn"), Some(ActivityType::LeadWon));
+        assert_eq!(suggested("LEAD:WON"), Some(ActivityType::LeadWon));
+        assert_eq!(suggested("lead_moved"), Some(ActivityType::LeadMoved));
+        assert_eq!(suggested("note:create"), Some(ActivityType::NoteCreated));
+        assert_eq!(
+            suggested("todo:done_change"),
+            Some(ActivityType::TodoDoneChanged)
+        );
+        // Too far from every type, or as near to two of them: no guess.
+        assert_eq!(suggested("lead:flown"), None);
+        assert_eq!(suggested("deal:won"), None);
+        assert_eq!(suggested("zone:add"), None);
+        assert_eq!(suggested(""), None);
+        assert_eq!(suggested(&"x".repeat(10_000)), None);
+        let err = "lead:flown".parse::<ActivityType>().unwrap_err();
+        assert_eq!(err.to_string(), r#"unknown activity type "lead:flown""#);
     }
 }
