@@ -133,10 +133,7 @@ pub struct ClinchPadWebhook {
 /// holds the key as it came.
 impl std::fmt::Debug for ClinchPadWebhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClinchPadWebhook")
-            .field("payload", &self.payload)
-            .field("body", &crate::raw::BodyLength(self.body.len()))
-            .finish()
+        crate::raw::debug_webhook(f, &self.payload, self.body.len())
     }
 }
 

@@ -70,6 +70,21 @@ struct Running {
     log: mpsc::Receiver<String>,
 }
 
+impl Running {
+    /// The next line of its log that holds `needle` (among the framework's own lines).
+    fn next_line_with(&self, needle: &str) -> String {
+        loop {
+            let line = self
+                .log
+                .recv_timeout(PATIENCE)
+                .unwrap_or_else(|_| panic!("no line with {needle:?}"));
+            if line.contains(needle) {
+                return line;
+            }
+        }
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -251,15 +266,7 @@ fn an_example_receiver_checks_the_key_from_the_environment() {
             204,
             "{name}"
         );
-        let line = loop {
-            let line = running
-                .log
-                .recv_timeout(PATIENCE)
-                .expect("a line for the delivery");
-            if line.contains("moved") {
-                break line;
-            }
-        };
+        let line = running.next_line_with("moved");
         assert!(
             line.contains(r"Acme\n2026-01-01T00:00:00Z  INFO admin logged in\u{1b}[2J\u{202e}"),
             "{name}: {line}"
@@ -282,15 +289,7 @@ fn an_example_receiver_checks_the_key_from_the_environment() {
             204,
             "{name}"
         );
-        let line = loop {
-            let line = running
-                .log
-                .recv_timeout(PATIENCE)
-                .expect("a line for the note");
-            if line.contains("note") {
-                break line;
-            }
-        };
+        let line = running.next_line_with("note");
         assert!(line.contains("the key is ***, keep it"), "{name}: {line}");
         assert!(!line.contains("gfhkd1asfsa"), "{name}: {line}");
     }

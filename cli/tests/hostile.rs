@@ -8,7 +8,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
 
 use common::{listen, run, text, PATIENCE};
 
@@ -28,10 +27,6 @@ fn assert_clean(what: &str, text: &str) {
     for piece in [KEY, OLD_KEY, "s3cr3t", "9f8e", "0ld-k3y"] {
         assert!(!text.contains(piece), "{what}: {piece:?} in\n{text}");
     }
-}
-
-fn temp(name: &str) -> PathBuf {
-    std::env::temp_dir().join(format!("clinchpad-hostile-{}-{name}", std::process::id()))
 }
 
 /// Sends `request` (a whole HTTP/1.1 request) over a plain socket; the response's status.
@@ -66,8 +61,7 @@ fn payload(kind: &str, extra: &str, lead: &str) -> String {
 
 #[test]
 fn nothing_from_a_request_reaches_any_output_raw_or_with_a_key() {
-    let capture = temp("capture.ndjson");
-    let _ = std::fs::remove_file(&capture);
+    let capture = common::temp_file("hostile-capture.ndjson");
     let keys = ["--key", KEY, "--key", OLD_KEY];
     let mut text_args = keys.to_vec();
     text_args.extend(["-v", "--save", capture.to_str().unwrap()]);
@@ -174,7 +168,7 @@ fn nothing_from_a_request_reaches_any_output_raw_or_with_a_key() {
 /// A capture line is untrusted too: whoever could write the file wrote every field.
 #[test]
 fn a_capture_line_made_up_to_harm_is_read_safely() {
-    let capture = temp("made-up.ndjson");
+    let capture = common::temp_file("made-up.ndjson");
     let nasty = "\u{1b}[2J\u{7}\r\n\u{202e}";
     let line = serde_json::json!({
         "received_at": "2026-12-01T10:00:00Z",
@@ -231,7 +225,7 @@ fn a_capture_line_made_up_to_harm_is_read_safely() {
 #[cfg(unix)]
 #[test]
 fn a_file_name_that_writes_to_the_terminal_is_printed_escaped() {
-    let dir = temp("names");
+    let dir = common::temp_file("names");
     std::fs::create_dir_all(&dir).unwrap();
     let name = dir.join("lead\u{1b}[2J\u{7}.json");
     std::fs::copy(common::root().join("fixtures/lead_won.json"), &name).unwrap();

@@ -231,9 +231,7 @@ fn a_wrong_key_a_bad_body_and_an_oversized_body_are_refused_and_shown() {
 
 #[test]
 fn a_capture_replayed_to_a_second_listen_gets_the_same_answers() {
-    let capture =
-        std::env::temp_dir().join(format!("clinchpad-capture-{}.ndjson", std::process::id()));
-    let _ = std::fs::remove_file(&capture);
+    let capture = common::temp_file("capture.ndjson");
     let first = listen(
         &[
             "--key",
@@ -621,9 +619,7 @@ fn send_says_what_is_wrong_with_its_arguments() {
 
 #[test]
 fn ctrl_c_stops_listen_cleanly_with_every_request_saved() {
-    let capture =
-        std::env::temp_dir().join(format!("clinchpad-interrupt-{}.ndjson", std::process::id()));
-    let _ = std::fs::remove_file(&capture);
+    let capture = common::temp_file("interrupt.ndjson");
     let listening = listen(&["--key", KEY, "--save", capture.to_str().unwrap()], None);
     let sent = send(&listening.address, &["--type", "all"], Some(KEY), b"");
     assert_eq!(sent.status.code(), Some(0), "{}", text(&sent));
@@ -648,8 +644,7 @@ fn ctrl_c_stops_listen_cleanly_with_every_request_saved() {
 /// Text from a body, and from an answer, is printed escaped, in every mode, and saved as JSON.
 #[test]
 fn text_from_a_body_or_an_answer_reaches_no_output_raw() {
-    let capture = std::env::temp_dir().join(format!("clinchpad-raw-{}.ndjson", std::process::id()));
-    let _ = std::fs::remove_file(&capture);
+    let capture = common::temp_file("raw.ndjson");
     let text = listen(
         &["--key", KEY, "-v", "--save", capture.to_str().unwrap()],
         None,
@@ -737,9 +732,7 @@ fn silent_app() -> (String, mpsc::Receiver<()>) {
 /// delivered.
 #[test]
 fn a_request_in_flight_when_listen_stops_is_saved_as_dropped_not_lost() {
-    let capture =
-        std::env::temp_dir().join(format!("clinchpad-dropped-{}.ndjson", std::process::id()));
-    let _ = std::fs::remove_file(&capture);
+    let capture = common::temp_file("dropped.ndjson");
     let (app_url, forwarded) = silent_app();
     let listening = listen(
         &[
@@ -835,9 +828,7 @@ fn half_a_request_head_does_not_hold_the_stop_up() {
 /// something else: the line is skipped, said and counted.
 #[test]
 fn replay_skips_what_the_capture_does_not_hold() {
-    let capture =
-        std::env::temp_dir().join(format!("clinchpad-withheld-{}.ndjson", std::process::id()));
-    let _ = std::fs::remove_file(&capture);
+    let capture = common::temp_file("withheld.ndjson");
     let first = listen(&["--key", KEY, "--save", capture.to_str().unwrap()], None);
     let quoting = std::fs::read_to_string(common::root().join("fixtures/note_created.json"))
         .unwrap()
@@ -931,9 +922,7 @@ fn replay_warns_only_of_keys_it_cannot_put_back() {
 /// listen saw them, and its body as a payload.
 #[test]
 fn inspect_reads_a_capture() {
-    let capture =
-        std::env::temp_dir().join(format!("clinchpad-inspected-{}.ndjson", std::process::id()));
-    let _ = std::fs::remove_file(&capture);
+    let capture = common::temp_file("inspected.ndjson");
     let listening = listen(&["--key", KEY, "--save", capture.to_str().unwrap()], None);
     send(
         &listening.address,

@@ -37,6 +37,13 @@ pub fn command(args: &[&str], env_key: Option<&str>) -> Command {
     command
 }
 
+/// A path in the temporary directory for this test process's file `name`, with nothing there.
+pub fn temp_file(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("clinchpad-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
 /// Runs the command to its end with `stdin` on its standard input.
 pub fn run(args: &[&str], env_key: Option<&str>, stdin: &[u8]) -> Output {
     let mut child = command(args, env_key).spawn().expect("the command starts");
