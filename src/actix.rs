@@ -1,14 +1,37 @@
-//! An [actix-web](https://docs.rs/actix-web/4) extractor: [`ClinchPadWebhook`] hands your
-//! handler a payload that a [`Receiver`] has read, limited, parsed and verified, with the raw
-//! body.
+//! [actix-web](https://docs.rs/actix-web/4) extractors: a [`Delivery`] that a [`Receiver`]
+//! has read, limited, verified and typed as far as it fits (tolerant), or a
+//! [`ClinchPadWebhook`] whose payload fits (strict), with the raw body.
 //!
 //! **Available with the crate feature `actix-web` only**:
 //! `clinchpad-webhook = { version = "0.1", features = ["actix-web"] }`.
 //!
-//! The extractor is a thin adapter: it finds the [`Receiver`] in the app's data, reads the
-//! query string and the body within the receiver's limit, and calls [`Receiver::receive`].
-//! Everything else (the keys, where they may come from, the statuses) is the receiver's, the
-//! same as with the `axum` feature.
+//! The extractors are thin adapters: they find the [`Receiver`] in the app's data, read the
+//! query string and the body within the receiver's limit, and call [`Receiver::accept`]
+//! ([`Delivery`]) or [`Receiver::receive`] ([`ClinchPadWebhook`]). Everything else (the keys,
+//! where they may come from, the statuses) is the receiver's, the same as with the `axum`
+//! feature.
+//!
+//! # Tolerant or strict
+//!
+//! Take a [`Delivery`] in a receiver that faces ClinchPad: a verified delivery whose shape
+//! drifted from the documentation is handed over with its error instead of being refused,
+//! since a refused delivery is lost. Keep what is not fully typed (the body without its key,
+//! and the error) and answer 2xx. Take a [`ClinchPadWebhook`] where a body that does not fit
+//! should be refused with 400.
+//!
+//! ```
+//! use actix_web::HttpResponse;
+//! use clinchpad_webhook::Delivery;
+//!
+//! async fn hook(delivery: Delivery) -> HttpResponse {
+//!     match (delivery.payload(), delivery.error()) {
+//!         (Some(payload), None) => println!("{} on {}", payload.activity.kind.type_name(), payload.lead.name),
+//!         // Store `delivery.body_without_key()` and the error, to look at later.
+//!         (_, error) => eprintln!("kept a delivery that does not fit: {error:?}"),
+//!     }
+//!     HttpResponse::NoContent().finish()
+//! }
+//! ```
 //!
 //! # Set-up
 //!
@@ -104,7 +127,7 @@ use ::actix_web::web::{Bytes, BytesMut, Data};
 use ::actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError};
 use futures_core::Stream;
 
-use crate::{Payload, Receiver, Rejection};
+use crate::{Delivery, Payload, Receiver, Rejection};
 
 /// Extractor for a ClinchPad delivery: the payload, read and checked by the [`Receiver`] in
 /// the app's data, and the raw body it was read from (for an audit log, or to forward the
@@ -159,44 +182,80 @@ impl ResponseError for Rejection {
     }
 }
 
+/// Strict: a body whose shape does not fit is refused (400). See [`Receiver::receive`].
 impl FromRequest for ClinchPadWebhook {
     type Error = ::actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, body: &mut Body) -> Self::Future {
-        let receiver = req.app_data::<Receiver>().cloned().or_else(|| {
-            req.app_data::<Data<Receiver>>()
-                .map(|data| Receiver::clone(data))
-        });
-        let query = req.query_string().to_owned();
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok()?.parse().ok());
-        let mut body = body.take();
+        let request = Read::start(req, body);
         Box::pin(async move {
-            let Some(receiver) = receiver else {
-                return Err(::actix_web::error::ErrorInternalServerError(
-                    "the ClinchPad webhook extractor needs a Receiver in the app's data",
-                ));
-            };
-            receiver.check_head(Some(&query), declared)?;
-            let body = read_body(&mut body, &receiver).await?;
+            let (receiver, query, body) = request.finish().await?;
             let payload = receiver.receive(Some(&query), &body)?;
             Ok(ClinchPadWebhook { payload, body })
         })
     }
 }
 
-/// Reads the body, refusing it as soon as it passes the receiver's limit.
-async fn read_body(body: &mut Body, receiver: &Receiver) -> Result<Bytes, Rejection> {
-    let mut read = BytesMut::new();
-    while let Some(chunk) = poll_fn(|cx| Pin::new(&mut *body).poll_next(cx)).await {
-        let chunk = chunk.map_err(Rejection::body_unreadable)?;
-        if read.len() + chunk.len() > receiver.body_limit() {
-            return Err(receiver.too_large());
-        }
-        read.extend_from_slice(&chunk);
+/// Tolerant: a verified body whose shape does not fit is handed over with its error. See
+/// [`Receiver::accept`].
+impl FromRequest for Delivery {
+    type Error = ::actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, body: &mut Body) -> Self::Future {
+        let request = Read::start(req, body);
+        Box::pin(async move {
+            let (receiver, query, body) = request.finish().await?;
+            Ok(receiver.accept_body(Some(&query), Vec::from(body))?)
+        })
     }
-    Ok(read.freeze())
+}
+
+/// What an extractor takes from the request before its future runs.
+struct Read {
+    receiver: Option<Receiver>,
+    query: String,
+    declared: Option<u64>,
+    body: Body,
+}
+
+impl Read {
+    fn start(req: &HttpRequest, body: &mut Body) -> Self {
+        let receiver = req.app_data::<Receiver>().cloned().or_else(|| {
+            req.app_data::<Data<Receiver>>()
+                .map(|data| Receiver::clone(data))
+        });
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse().ok());
+        Read {
+            receiver,
+            query: req.query_string().to_owned(),
+            declared,
+            body: body.take(),
+        }
+    }
+
+    /// The receiver, the query string and the body, read within the receiver's limit:
+    /// refused from the head when it declares a longer body or carries a wrong
+    /// `handshake_key` query parameter, and as soon as the body passes the limit.
+    async fn finish(mut self) -> Result<(Receiver, String, Bytes), ::actix_web::Error> {
+        let Some(receiver) = self.receiver else {
+            return Err(::actix_web::error::ErrorInternalServerError(
+                "the ClinchPad webhook extractor needs a Receiver in the app's data",
+            ));
+        };
+        receiver.check_head(Some(&self.query), self.declared)?;
+        let mut read = BytesMut::new();
+        while let Some(chunk) = poll_fn(|cx| Pin::new(&mut self.body).poll_next(cx)).await {
+            let chunk = chunk.map_err(Rejection::body_unreadable)?;
+            if read.len() + chunk.len() > receiver.body_limit() {
+                return Err(receiver.too_large().into());
+            }
+            read.extend_from_slice(&chunk);
+        }
+        Ok((receiver, self.query, read.freeze()))
+    }
 }

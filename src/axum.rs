@@ -1,12 +1,48 @@
-//! An [axum](https://docs.rs/axum/0.8) extractor: [`ClinchPadWebhook`] hands your handler a
-//! payload that a [`Receiver`] has read, limited, parsed and verified, with the raw body.
+//! [axum](https://docs.rs/axum/0.8) extractors: a [`Delivery`] that a [`Receiver`] has read,
+//! limited, verified and typed as far as it fits (tolerant), or a [`ClinchPadWebhook`] whose
+//! payload fits (strict), with the raw body.
 //!
 //! **Available with the crate feature `axum` only**:
 //! `clinchpad-webhook = { version = "0.1", features = ["axum"] }`.
 //!
-//! The extractor is a thin adapter: all it does is read the request's query string and body
-//! within the receiver's limit and call [`Receiver::receive`]. Everything else (the keys,
-//! where they may come from, the statuses) is the [`Receiver`]'s, the same in every framework.
+//! The extractors are thin adapters: all they do is read the request's query string and body
+//! within the receiver's limit and call [`Receiver::accept`] ([`Delivery`]) or
+//! [`Receiver::receive`] ([`ClinchPadWebhook`]). Everything else (the keys, where they may
+//! come from, the statuses) is the [`Receiver`]'s, the same in every framework.
+//!
+//! # Tolerant or strict
+//!
+//! Take a [`Delivery`] in a receiver that faces ClinchPad: a verified delivery whose shape
+//! drifted from the documentation is handed over with its error instead of being refused,
+//! since a refused delivery is lost. Keep what is not fully typed (the body without its key,
+//! and the error) and answer 2xx:
+//!
+//! ```
+//! use axum::{http::StatusCode, routing::post, Router};
+//! use clinchpad_webhook::{Delivery, Receiver};
+//!
+//! async fn hook(delivery: Delivery) -> StatusCode {
+//!     match (delivery.payload(), delivery.error()) {
+//!         (Some(payload), None) => println!("{} on {}", payload.activity.kind.type_name(), payload.lead.name),
+//!         (_, Some(error)) => {
+//!             // Store `delivery.body_without_key()` and the error, to look at later.
+//!             eprintln!("kept a delivery that does not fit: {error}");
+//!         }
+//!         (None, None) => unreachable!("a delivery without a payload has an error"),
+//!     }
+//!     StatusCode::NO_CONTENT
+//! }
+//!
+//! # std::env::set_var("CLINCHPAD_HANDSHAKE_KEY", "gfhkd1asfsa");
+//! let app: Router = Router::new()
+//!     .route("/hooks/clinchpad", post(hook))
+//!     .with_state(Receiver::from_env("CLINCHPAD_HANDSHAKE_KEY")?);
+//! # let _ = app;
+//! # Ok::<(), clinchpad_webhook::Error>(())
+//! ```
+//!
+//! Take a [`ClinchPadWebhook`] where a body that does not fit should be refused with 400: in
+//! tests, or behind a receiver of your own that keeps what it refuses.
 //!
 //! # Set-up
 //!
@@ -142,11 +178,11 @@ use std::ops::Deref;
 
 use ::axum::body::{to_bytes, Bytes};
 use ::axum::extract::{FromRef, FromRequest, Request};
-use ::axum::http::{header, StatusCode};
+use ::axum::http::{header, StatusCode, Uri};
 use ::axum::response::{IntoResponse, Response};
 use http_body_util::LengthLimitError;
 
-use crate::{Payload, Receiver, Rejection};
+use crate::{Delivery, Payload, Receiver, Rejection};
 
 /// Extractor for a ClinchPad delivery: the payload, read and checked by the [`Receiver`] in
 /// the router's state, and the raw body it was read from (for an audit log, or to forward the
@@ -196,6 +232,7 @@ impl IntoResponse for Rejection {
     }
 }
 
+/// Strict: a body whose shape does not fit is refused (400). See [`Receiver::receive`].
 impl<S> FromRequest<S> for ClinchPadWebhook
 where
     Receiver: FromRef<S>,
@@ -205,23 +242,46 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Rejection> {
         let receiver = Receiver::from_ref(state);
-        let (parts, body) = req.into_parts();
-        let query = parts.uri.query();
-        let declared = parts
-            .headers
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok()?.parse().ok());
-        receiver.check_head(query, declared)?;
-        let body = to_bytes(body, receiver.body_limit()).await.map_err(|err| {
-            if is_length_limit(&err) {
-                receiver.too_large()
-            } else {
-                Rejection::body_unreadable(err)
-            }
-        })?;
-        let payload = receiver.receive(query, &body)?;
+        let (uri, body) = read(req, &receiver).await?;
+        let payload = receiver.receive(uri.query(), &body)?;
         Ok(ClinchPadWebhook { payload, body })
     }
+}
+
+/// Tolerant: a verified body whose shape does not fit is handed over with its error. See
+/// [`Receiver::accept`].
+impl<S> FromRequest<S> for Delivery
+where
+    Receiver: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = Rejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Rejection> {
+        let receiver = Receiver::from_ref(state);
+        let (uri, body) = read(req, &receiver).await?;
+        receiver.accept_body(uri.query(), Vec::from(body))
+    }
+}
+
+/// The request's URI and its body, read within the receiver's limit: refused from its head
+/// when it declares a longer body or carries a wrong `handshake_key` query parameter, and as
+/// soon as the body passes the limit.
+async fn read(req: Request, receiver: &Receiver) -> Result<(Uri, Bytes), Rejection> {
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse().ok());
+    receiver.check_head(parts.uri.query(), declared)?;
+    let body = to_bytes(body, receiver.body_limit()).await.map_err(|err| {
+        if is_length_limit(&err) {
+            receiver.too_large()
+        } else {
+            Rejection::body_unreadable(err)
+        }
+    })?;
+    Ok((parts.uri, body))
 }
 
 /// Whether a body error is a length limit being hit, here or in an outer layer.

@@ -401,9 +401,24 @@ impl Failure {
 #[derive(Debug, Default)]
 pub(crate) struct Track {
     failure: RefCell<Option<Failure>>,
+    /// Whether a documented type's fields that do not fit are kept as
+    /// [`ActivityKind::Drifted`](crate::ActivityKind::Drifted) instead of failing the read.
+    tolerate_drift: bool,
 }
 
 impl Track {
+    /// A track for the tolerant reading of [`Receiver::accept`](crate::Receiver::accept).
+    pub(crate) fn tolerant() -> Self {
+        Track {
+            failure: RefCell::default(),
+            tolerate_drift: true,
+        }
+    }
+
+    pub(crate) fn tolerates_drift(&self) -> bool {
+        self.tolerate_drift
+    }
+
     /// Reading the value at `segment` failed: the failure is there, unless a reader inside
     /// that value recorded one already, which is then inside `segment`.
     #[cold]
@@ -432,7 +447,7 @@ impl Track {
         }
     }
 
-    pub(crate) fn into_failure(self) -> Option<Failure> {
-        self.failure.into_inner()
+    pub(crate) fn take_failure(&self) -> Option<Failure> {
+        self.failure.take()
     }
 }

@@ -243,6 +243,7 @@ pub mod activity;
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
+mod delivery;
 mod error;
 mod escape;
 mod extra;
@@ -267,6 +268,7 @@ mod verify;
 mod wire;
 
 pub use activity::{Activity, ActivityData, ActivityKind, ActivityType, ParseActivityTypeError};
+pub use delivery::Delivery;
 pub use error::{Error, VarProblem};
 pub use escape::escape_text;
 pub use handshake::{ExpectedKey, HandshakeKey, ReceivedKey};

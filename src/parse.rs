@@ -1,6 +1,11 @@
 //! [`parse`] and [`parse_verified`]: from body bytes to a [`Payload`].
 
+use serde::de::DeserializeSeed;
+use serde_json::de::StrRead;
+use serde_json::Value;
+
 use crate::error::{line_column, Spot, Track};
+use crate::extra::StrictValue;
 use crate::locate::{locate, locate_path};
 use crate::path::Segment;
 use crate::payload::PayloadReader;
@@ -31,20 +36,55 @@ use crate::{verify, Error, ExpectedKey, Payload};
 /// # Ok::<(), clinchpad_webhook::Error>(())
 /// ```
 pub fn parse(body: &[u8]) -> Result<Payload, Error> {
+    read_payload(body, &Track::default())
+}
+
+/// [`parse`], except that a documented type whose fields do not fit is read as
+/// [`ActivityKind::Drifted`](crate::ActivityKind::Drifted): the typed part of what
+/// [`Receiver::accept`](crate::Receiver::accept) hands over.
+pub(crate) fn parse_tolerant(body: &[u8]) -> Result<Payload, Error> {
+    read_payload(body, &Track::tolerant())
+}
+
+fn read_payload(body: &[u8], track: &Track) -> Result<Payload, Error> {
+    let mut payload = PayloadReader::placeholder();
+    let text = read(body, track, |deserializer| {
+        let reader = PayloadReader(ObjectReader::new(track));
+        Fill::new(reader, &mut payload).deserialize_into(deserializer)
+    })?;
+    keep_number_texts(text, &mut payload);
+    Ok(payload)
+}
+
+/// The body as one JSON value, read as strictly as a payload is (UTF-8, no byte-order mark,
+/// nothing after it, nesting within serde_json's limit, no key twice in any object), whatever
+/// its shape: what [`Receiver::accept`](crate::Receiver::accept) checks a body with when it
+/// is not a payload. Errors have their path, line and column as [`parse`]'s do.
+pub(crate) fn read_value(body: &[u8]) -> Result<Value, Error> {
+    let track = Track::default();
+    let mut value = Value::Null;
+    read(body, &track, |deserializer| {
+        value = StrictValue(&track).deserialize(deserializer)?;
+        Ok(())
+    })?;
+    Ok(value)
+}
+
+/// Reads the body, as UTF-8 text, with `read`, and requires nothing after what it read; a
+/// failure becomes an [`Error`] with the path `track` recorded and the position found from
+/// it. The body's text, on success.
+fn read<'b>(
+    body: &'b [u8],
+    track: &Track,
+    read: impl FnOnce(&mut serde_json::Deserializer<StrRead<'b>>) -> Result<(), serde_json::Error>,
+) -> Result<&'b str, Error> {
     // Checking UTF-8 once lets serde_json skip its per-string checks.
     let text = std::str::from_utf8(body).map_err(|err| Error::not_utf8(body, err))?;
-    let track = Track::default();
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let reader = PayloadReader(ObjectReader::new(&track));
-    let mut payload = PayloadReader::placeholder();
-    let read = Fill::new(reader, &mut payload)
-        .deserialize_into(&mut deserializer)
-        .and_then(|()| deserializer.end());
-    let Err(err) = read else {
-        keep_number_texts(text, &mut payload);
-        return Ok(payload);
+    let Err(err) = read(&mut deserializer).and_then(|()| deserializer.end()) else {
+        return Ok(text);
     };
-    let failure = track.into_failure();
+    let failure = track.take_failure();
     let relocated = failure
         .as_ref()
         // A syntax error keeps serde_json's position: the value around it is not whole. So

@@ -5,7 +5,8 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::{parse, query, verify, verify_key, Error, HandshakeKey, Payload};
+use crate::parse::{parse_tolerant, read_value};
+use crate::{parse, query, verify_key, Delivery, Error, HandshakeKey, Payload, ReceivedKey};
 
 /// The name of the key, as a body field and as a query parameter.
 pub(crate) const KEY_FIELD: &str = "handshake_key";
@@ -180,14 +181,96 @@ impl Receiver {
             return Err(self.too_large());
         }
         let query_keys = self.check_query(query)?;
-        let payload =
-            parse(body).map_err(|err| Rejection::InvalidPayload(self.redact_error(err)))?;
-        // The body copy, when there is one, must match too; with none, the query copies
-        // checked above are enough, and a request with no copy at all is refused.
-        if self.is_verified() && (payload.handshake_key.is_some() || query_keys == 0) {
-            verify(&payload, self.keys.as_slice()).map_err(Rejection::Unauthorized)?;
-        }
+        let payload = parse(body).map_err(|err| self.invalid(err))?;
+        let key = payload.handshake_key.as_ref().map(ReceivedKey::expose_secret);
+        self.check_body_key(BodyKey::Text(key), query_keys)?;
         Ok(payload)
+    }
+
+    /// The delivery in a request, checked as strictly as [`receive`](Receiver::receive)
+    /// checks it, except that its shape is not a reason to refuse it: for the edge, where a
+    /// delivery refused is a delivery lost.
+    ///
+    /// Refused as by `receive`: a body over the limit (413); while a key is configured, a
+    /// request with no copy of the key, a copy that does not match, or a body `handshake_key`
+    /// that is not a string (401); a body that is not one JSON object in UTF-8 (not JSON,
+    /// another value, bytes after it, a byte-order mark, nesting 128 deep) or has a key twice
+    /// in any object (400). Every other body is accepted: fully typed when it fits, and
+    /// otherwise with the [`error`](Delivery::error) `receive` would have refused it with,
+    /// and what could be typed. See [`Delivery`].
+    ///
+    /// On a body that fits, this is `receive` with the body kept: the same payload, in the
+    /// same time.
+    ///
+    /// ```
+    /// use clinchpad_webhook::{HandshakeKey, Receiver};
+    ///
+    /// let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+    /// let body = std::fs::read_to_string("fixtures/lead_moved.json")?;
+    /// assert!(receiver.accept(None, body.as_bytes())?.is_typed());
+    ///
+    /// // A user given by its id: not what the documentation says, still a delivery.
+    /// let drifted = body.replacen(r#""user": {"#, r#""user": "52cf8c0acce8b4c375000001", "was": {"#, 1);
+    /// let delivery = receiver.accept(None, drifted.as_bytes())?;
+    /// assert_eq!(delivery.error().and_then(|err| err.path()), Some("activity.user"));
+    /// assert_eq!(delivery.type_name(), Some("lead:moved"));
+    /// assert!(delivery.payload().is_none());
+    ///
+    /// // The key is checked as strictly as ever.
+    /// let forged = drifted.replace("gfhkd1asfsa", "guess");
+    /// assert_eq!(receiver.accept(None, forged.as_bytes()).unwrap_err().status(), 401);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn accept(&self, query: Option<&str>, body: &[u8]) -> Result<Delivery, Rejection> {
+        if body.len() > self.body_limit {
+            return Err(self.too_large());
+        }
+        self.accept_body(query, body.to_vec())
+    }
+
+    /// [`accept`](Receiver::accept), for adapters that own the body already.
+    pub(crate) fn accept_body(
+        &self,
+        query: Option<&str>,
+        body: Vec<u8>,
+    ) -> Result<Delivery, Rejection> {
+        if body.len() > self.body_limit {
+            return Err(self.too_large());
+        }
+        let query_keys = self.check_query(query)?;
+        let err = match parse(&body) {
+            Ok(payload) => {
+                let key = payload.handshake_key.as_ref().map(ReceivedKey::expose_secret);
+                self.check_body_key(BodyKey::Text(key), query_keys)?;
+                return Ok(Delivery::typed(payload, body));
+            }
+            Err(err @ Error::NotJson { .. }) => return Err(self.invalid(err)),
+            Err(err) => err,
+        };
+        // The shape does not fit. Typed as far as the type's fields, when the rest fits;
+        // otherwise read as a value, as strictly, to check it is one object and find its key.
+        let (payload, value) = match parse_tolerant(&body) {
+            Ok(payload) => (Some(payload), None),
+            Err(_) => match read_value(&body) {
+                Ok(value) if value.is_object() => (None, Some(value)),
+                Ok(_) => return Err(self.invalid(err)),
+                Err(structure) => return Err(self.invalid(structure)),
+            },
+        };
+        let key = match (&payload, &value) {
+            (Some(payload), _) => {
+                BodyKey::Text(payload.handshake_key.as_ref().map(ReceivedKey::expose_secret))
+            }
+            (None, Some(value)) => match value.get(KEY_FIELD) {
+                None | Some(serde_json::Value::Null) => BodyKey::Text(None),
+                Some(serde_json::Value::String(key)) => BodyKey::Text(Some(key)),
+                Some(_) => BodyKey::NotText,
+            },
+            (None, None) => BodyKey::Text(None),
+        };
+        self.check_body_key(key, query_keys)?;
+        let err = self.redact_error(err);
+        Ok(Delivery::drifted(payload, err, value.as_ref(), body))
     }
 
     /// `text` with the text of every configured key masked (`***`), wherever it is: see
@@ -207,6 +290,27 @@ impl Receiver {
     /// ```
     pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
         crate::redact::redact(text, self.keys.iter().map(HandshakeKey::expose_secret))
+    }
+
+    /// A body that is not a valid payload, as a rejection with no key in its text.
+    fn invalid(&self, err: Error) -> Rejection {
+        Rejection::InvalidPayload(self.redact_error(err))
+    }
+
+    /// Checks the body's copy of the key: when there is one, it must match too; with none,
+    /// the query copies checked before are enough, and a request with no copy at all is
+    /// refused. A body copy that is not a string never matches.
+    fn check_body_key(&self, key: BodyKey<'_>, query_keys: usize) -> Result<(), Rejection> {
+        if !self.is_verified() {
+            return Ok(());
+        }
+        match key {
+            BodyKey::NotText => Err(Rejection::Unauthorized(Error::WrongKey)),
+            BodyKey::Text(None) if query_keys > 0 => Ok(()),
+            BodyKey::Text(key) => {
+                verify_key(key, self.keys.as_slice()).map_err(Rejection::Unauthorized)
+            }
+        }
     }
 
     /// `err` with the configured keys masked in its text.
@@ -236,6 +340,14 @@ impl Receiver {
         }
         Ok(count)
     }
+}
+
+/// The body's copy of the key, as the body has it.
+enum BodyKey<'b> {
+    /// A string, or none (absent or `null`).
+    Text(Option<&'b str>),
+    /// Another JSON value: never a key.
+    NotText,
 }
 
 /// Shows how many keys are configured, never a key.

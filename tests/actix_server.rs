@@ -2,6 +2,8 @@
 //! client posting every fixture and every bad case of `tests/receivers/` to it.
 #![cfg(feature = "actix-web")]
 
+#[allow(dead_code)]
+mod drifted;
 mod receivers;
 
 use std::sync::mpsc as sync_mpsc;
@@ -9,19 +11,33 @@ use std::sync::mpsc as sync_mpsc;
 use actix_web::dev::ServerHandle;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use clinchpad_webhook::actix::ClinchPadWebhook;
-use clinchpad_webhook::{HandshakeKey, Receiver};
-use receivers::{keyed, Delivery, Served, LIMIT, PATH, PATIENCE};
+use clinchpad_webhook::{Delivery, HandshakeKey, Receiver};
+use receivers::{keyed, HandedOver, Served, LIMIT, PATH, PATIENCE, TOLERANT_PATH};
 use tokio::sync::mpsc;
 
-/// The handler under test hands what it got to the test.
+/// The strict handler under test hands what it got to the test.
 async fn receive(
-    received: web::Data<mpsc::UnboundedSender<Delivery>>,
+    received: web::Data<mpsc::UnboundedSender<HandedOver>>,
     webhook: ClinchPadWebhook,
 ) -> HttpResponse {
     let ClinchPadWebhook { payload, body } = webhook;
     received
-        .send((payload, body.to_vec()))
+        .send((Some(payload), None, body.to_vec()))
         .expect("the test is listening");
+    HttpResponse::NoContent().finish()
+}
+
+/// The tolerant handler under test hands what it got to the test.
+async fn accept(
+    received: web::Data<mpsc::UnboundedSender<HandedOver>>,
+    delivery: Delivery,
+) -> HttpResponse {
+    let handed_over = (
+        delivery.payload().cloned(),
+        delivery.error().cloned(),
+        delivery.body().to_vec(),
+    );
+    received.send(handed_over).expect("the test is listening");
     HttpResponse::NoContent().finish()
 }
 
@@ -46,6 +62,7 @@ fn serve(receiver: Option<(Receiver, bool)>) -> Served {
                     None => app,
                 };
                 app.route(PATH, web::post().to(receive))
+                    .route(TOLERANT_PATH, web::post().to(accept))
             })
             .workers(1)
             .bind("127.0.0.1:0")
@@ -120,4 +137,10 @@ async fn an_app_without_a_receiver_answers_500_saying_so() {
     assert_eq!(status.as_u16(), 500);
     assert!(text.contains("Receiver"), "{text}");
     server.assert_nothing_handed_over();
+}
+
+#[tokio::test]
+async fn drifted_deliveries_are_taken_tolerantly_and_refused_strictly() {
+    let server = start(keyed(), true);
+    receivers::drifted_deliveries_are_taken_tolerantly_and_refused_strictly(server).await;
 }

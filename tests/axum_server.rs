@@ -2,6 +2,8 @@
 //! hyper's client posting every fixture and every bad case of `tests/receivers/` to it.
 #![cfg(feature = "axum")]
 
+#[allow(dead_code)]
+mod drifted;
 mod receivers;
 
 use axum::extract::{FromRef, State};
@@ -9,10 +11,10 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use axum::Router;
 use clinchpad_webhook::axum::ClinchPadWebhook;
-use clinchpad_webhook::{HandshakeKey, Receiver};
+use clinchpad_webhook::{Delivery, HandshakeKey, Receiver};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use receivers::{keyed, Delivery, Served, LIMIT, PATH};
+use receivers::{keyed, HandedOver, Served, LIMIT, PATH, TOLERANT_PATH};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
@@ -20,7 +22,7 @@ use tokio::sync::mpsc;
 #[derive(Clone)]
 struct AppState {
     receiver: Receiver,
-    received: mpsc::UnboundedSender<Delivery>,
+    received: mpsc::UnboundedSender<HandedOver>,
 }
 
 impl FromRef<AppState> for Receiver {
@@ -29,12 +31,26 @@ impl FromRef<AppState> for Receiver {
     }
 }
 
-/// The handler under test hands what it got to the test.
+/// The strict handler under test hands what it got to the test.
 async fn receive(State(state): State<AppState>, webhook: ClinchPadWebhook) -> StatusCode {
     let ClinchPadWebhook { payload, body } = webhook;
     state
         .received
-        .send((payload, body.to_vec()))
+        .send((Some(payload), None, body.to_vec()))
+        .expect("the test is listening");
+    StatusCode::NO_CONTENT
+}
+
+/// The tolerant handler under test hands what it got to the test.
+async fn accept(State(state): State<AppState>, delivery: Delivery) -> StatusCode {
+    let handed_over = (
+        delivery.payload().cloned(),
+        delivery.error().cloned(),
+        delivery.body().to_vec(),
+    );
+    state
+        .received
+        .send(handed_over)
         .expect("the test is listening");
     StatusCode::NO_CONTENT
 }
@@ -46,6 +62,7 @@ async fn start(receiver: Receiver) -> Served {
     let (sender, received) = mpsc::unbounded_channel();
     let app = Router::new()
         .route(PATH, post(receive))
+        .route(TOLERANT_PATH, post(accept))
         .with_state(AppState {
             receiver,
             received: sender,
@@ -105,4 +122,10 @@ async fn either_of_two_keys_passes() {
 #[tokio::test]
 async fn every_sample_reaches_the_handler_typed() {
     receivers::every_sample_reaches_the_handler_typed(start(keyed()).await).await;
+}
+
+#[tokio::test]
+async fn drifted_deliveries_are_taken_tolerantly_and_refused_strictly() {
+    let server = start(keyed()).await;
+    receivers::drifted_deliveries_are_taken_tolerantly_and_refused_strictly(server).await;
 }

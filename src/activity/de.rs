@@ -78,22 +78,43 @@ fn keep_pending<'de, A: MapAccess<'de>>(
         .map_err(|key| object.duplicate(&key))
 }
 
+/// Builds the kind from the pending fields. Where the reading tolerates drift, a documented
+/// type whose fields do not fit becomes [`ActivityKind::Drifted`], holding them as they came.
 fn build_kind<E: de::Error>(
     object: &ObjectReader<'_>,
     type_name: Cow<'_, str>,
     pending: &mut Pending<'_>,
 ) -> Result<ActivityKind, E> {
-    ActivityKind::from_pending(type_name, pending).map_err(
-        |FieldError {
-             field,
-             message,
-             at_value,
-         }| {
+    // Copied before the type's reader takes them out, and only on the tolerant path.
+    let drift = match object.track.tolerates_drift() {
+        true => ActivityType::from_wire(&type_name)
+            .map(|activity_type| (activity_type, pending.copy_of(activity_type.field_names()))),
+        false => None,
+    };
+    match (ActivityKind::from_pending(type_name, pending), drift) {
+        (Ok(kind), _) => Ok(kind),
+        (Err(_), Some((activity_type, fields))) => {
+            for field in activity_type.field_names() {
+                pending.take(field);
+            }
+            Ok(ActivityKind::Drifted {
+                activity_type,
+                fields,
+            })
+        }
+        (
+            Err(FieldError {
+                field,
+                message,
+                at_value,
+            }),
+            None,
+        ) => {
             let spot = if at_value { Spot::Value } else { Spot::End };
             object.track.fail(field, spot);
-            E::custom(message)
-        },
-    )
+            Err(E::custom(message))
+        }
+    }
 }
 
 /// Reads an [`ActivityKind`] on its own: `{"type": ..., <fields>}`. Fields other than the

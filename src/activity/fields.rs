@@ -52,6 +52,18 @@ impl<'de> Pending<'de> {
         }
     }
 
+    /// Copies of the values of those of `keys` that are here.
+    pub(crate) fn copy_of(&self, keys: &[&str]) -> Map<String, Value> {
+        keys.iter()
+            .filter_map(|&key| {
+                let value = self.few.iter().find(|(k, _)| k == key).map(|(_, v)| v);
+                value
+                    .or_else(|| self.many.get(key))
+                    .map(|value| (key.to_owned(), value.clone()))
+            })
+            .collect()
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.few.is_empty() && self.many.is_empty()
     }

@@ -250,6 +250,24 @@ macro_rules! activity_types {
                 /// The activity's other fields, as they came.
                 fields: serde_json::Map<String, serde_json::Value>,
             },
+            /// A documented type whose own fields do not fit what the documentation says of
+            /// them (one is missing, or of another JSON type or format): what
+            /// [`Receiver::accept`](crate::Receiver::accept) makes of them rather than refuse
+            /// the delivery. [`parse`](crate::parse) and
+            /// [`Receiver::receive`](crate::Receiver::receive) never give it: they refuse
+            /// such a body.
+            ///
+            /// [`activity_type`](ActivityKind::activity_type) and
+            /// [`type_name`](ActivityKind::type_name) name the type as usual, while
+            /// [`get`](ActivityKind::get) finds no data; the type's fields are kept as they
+            /// came, and written back so.
+            Drifted {
+                /// The documented type the activity's `type` names.
+                activity_type: ActivityType,
+                /// Those of the type's own fields the activity has, as they came; the
+                /// activity's other unknown fields stay in [`Activity::extra`](crate::Activity::extra).
+                fields: serde_json::Map<String, serde_json::Value>,
+            },
         }
 
         impl ActivityKind {
@@ -265,10 +283,12 @@ macro_rules! activity_types {
                 match self {
                     $(ActivityKind::$variant(_) => $wire,)*
                     ActivityKind::Unknown { type_name, .. } => type_name,
+                    ActivityKind::Drifted { activity_type, .. } => activity_type.as_str(),
                 }
             }
 
-            /// The documented type, or `None` for [`Unknown`](ActivityKind::Unknown).
+            /// The documented type, or `None` for [`Unknown`](ActivityKind::Unknown). A
+            /// [`Drifted`](ActivityKind::Drifted) kind names its type too.
             ///
             /// ```
             /// use clinchpad_webhook::{activity::NoteCreated, ActivityKind, ActivityType};
@@ -280,6 +300,7 @@ macro_rules! activity_types {
                 match self {
                     $(ActivityKind::$variant(_) => Some(ActivityType::$variant),)*
                     ActivityKind::Unknown { .. } => None,
+                    ActivityKind::Drifted { activity_type, .. } => Some(*activity_type),
                 }
             }
 
@@ -303,7 +324,7 @@ macro_rules! activity_types {
             pub(crate) fn scalar_texts_mut(&mut self, mut each: impl FnMut(&'static str, &mut String)) {
                 match self {
                     $(ActivityKind::$variant(data) => data.scalar_texts_mut(&mut each),)*
-                    ActivityKind::Unknown { .. } => {}
+                    ActivityKind::Unknown { .. } | ActivityKind::Drifted { .. } => {}
                 }
             }
 
@@ -321,6 +342,17 @@ macro_rules! activity_types {
                         $crate::extra::write_extra(map, fields, "ActivityKind::Unknown", 2, |key| {
                             $crate::activity::ACTIVITY_FIELDS.contains(&key)
                         })
+                    }
+                    ActivityKind::Drifted { activity_type, fields } => {
+                        let own = activity_type.field_names();
+                        if let Some(other) = fields.keys().find(|key| !own.contains(&key.as_str())) {
+                            return Err(serde::ser::Error::custom(format_args!(
+                                "ActivityKind::Drifted holds {}, which is not a field of {}: put it in Activity::extra",
+                                $crate::escape::quote(other),
+                                $crate::escape::quote(activity_type.as_str())
+                            )));
+                        }
+                        $crate::extra::write_extra(map, fields, "ActivityKind::Drifted", 2, |_| false)
                     }
                 }
             }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clinchpad_webhook::{parse, HandshakeKey, Payload, Receiver};
+use clinchpad_webhook::{parse, Error, HandshakeKey, Payload, Receiver};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::StatusCode;
@@ -15,17 +15,22 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 pub const KEY: &str = "gfhkd1asfsa";
+/// Where the strict extractor (`ClinchPadWebhook`) is mounted.
 pub const PATH: &str = "/hooks/clinchpad";
+/// Where the tolerant extractor (`Delivery`) is mounted.
+pub const TOLERANT_PATH: &str = "/hooks/clinchpad-tolerant";
 /// No request of these tests may take longer than this.
 pub const PATIENCE: Duration = Duration::from_secs(10);
 
-/// What a handler hands over: the payload and the raw body.
-pub type Delivery = (Payload, Vec<u8>);
+/// What a handler hands over: the payload when there is one, the error when it is not fully
+/// typed (never for the strict extractor), and the raw body.
+pub type HandedOver = (Option<Payload>, Option<Error>, Vec<u8>);
 
 /// A receiver being served, its handler handing over each delivery it accepts.
 pub struct Served {
-    pub url: String,
-    pub received: mpsc::UnboundedReceiver<Delivery>,
+    /// `http://ADDRESS`, without a path.
+    pub base: String,
+    pub received: mpsc::UnboundedReceiver<HandedOver>,
     client: Client<HttpConnector, Full<Bytes>>,
     /// Whatever keeps the server running; dropping it stops the server.
     _server: Box<dyn Send>,
@@ -34,26 +39,41 @@ pub struct Served {
 impl Served {
     pub fn new(
         address: std::net::SocketAddr,
-        received: mpsc::UnboundedReceiver<Delivery>,
+        received: mpsc::UnboundedReceiver<HandedOver>,
         server: Box<dyn Send>,
     ) -> Self {
         Served {
-            url: format!("http://{address}{PATH}"),
+            base: format!("http://{address}"),
             received,
             client: Client::builder(TokioExecutor::new()).build_http(),
             _server: server,
         }
     }
 
-    /// POSTs `body` with a query string and an optional `Content-Type`; the status and the
-    /// response's text.
+    /// POSTs `body` to the strict extractor with a query string and an optional
+    /// `Content-Type`; the status and the response's text.
     pub async fn post(
         &self,
         query: &str,
         content_type: Option<&str>,
         body: impl Into<Bytes>,
     ) -> (StatusCode, String) {
-        let mut request = hyper::Request::post(format!("{}{query}", self.url));
+        self.post_to(PATH, query, content_type, body).await
+    }
+
+    /// [`post`](Served::post), to the tolerant extractor.
+    pub async fn post_tolerant(&self, query: &str, body: impl Into<Bytes>) -> (StatusCode, String) {
+        self.post_to(TOLERANT_PATH, query, None, body).await
+    }
+
+    async fn post_to(
+        &self,
+        path: &str,
+        query: &str,
+        content_type: Option<&str>,
+        body: impl Into<Bytes>,
+    ) -> (StatusCode, String) {
+        let mut request = hyper::Request::post(format!("{}{path}{query}", self.base));
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
@@ -74,17 +94,26 @@ impl Served {
     /// The payload the handler got for the last accepted request, checked to come with the
     /// body it was read from.
     pub async fn handed_over(&mut self, body: &[u8]) -> Payload {
-        let (payload, raw) = timeout(PATIENCE, self.received.recv())
+        match self.handed_over_delivery(body).await {
+            (Some(payload), None) => payload,
+            other => panic!("not a typed payload: {other:?}"),
+        }
+    }
+
+    /// What the handler got for the last accepted request, checked to come with the body
+    /// it was read from: the payload, when there is one, and the error.
+    pub async fn handed_over_delivery(&mut self, body: &[u8]) -> (Option<Payload>, Option<Error>) {
+        let (payload, error, raw) = timeout(PATIENCE, self.received.recv())
             .await
             .expect("the handler ran")
             .expect("the server is running");
         assert_eq!(raw, body, "the handler gets the body as it was sent");
-        payload
+        (payload, error)
     }
 
     pub fn assert_nothing_handed_over(&mut self) {
-        if let Ok((payload, _)) = self.received.try_recv() {
-            panic!("the handler ran for a refused request: {payload:?}");
+        if let Ok(handed_over) = self.received.try_recv() {
+            panic!("the handler ran for a refused request: {handed_over:?}");
         }
     }
 }
@@ -313,5 +342,34 @@ pub async fn every_sample_reaches_the_handler_typed(mut server: Served) {
         Payload::sample(clinchpad_webhook::ActivityType::LeadWon).with_handshake_key("guess");
     let (status, _) = server.post("", None, forged.to_wire_bytes()).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    server.assert_nothing_handed_over();
+}
+
+/// Every drifted delivery of `fixtures/drift/` is handed to the tolerant extractor's handler
+/// with its error and answered 2xx, and refused by the strict one with that error; a forged
+/// one is refused by both. Served by [`keyed`].
+pub async fn drifted_deliveries_are_taken_tolerantly_and_refused_strictly(mut server: Served) {
+    for (name, path, part) in crate::drifted::CORPUS {
+        let body = crate::drifted::body(name);
+        let (status, text) = server.post_tolerant("", body.clone()).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{name}: {text}");
+        let (payload, error) = server.handed_over_delivery(&body).await;
+        assert_eq!(error.as_ref().and_then(Error::path), Some(path), "{name}");
+        assert_eq!(payload.is_some(), part == crate::drifted::Part::TypeFields, "{name}");
+        let (status, text) = server.post("", None, body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {text}");
+        assert!(text.contains(&error.unwrap().to_string()), "{name}: {text}");
+        let forged = String::from_utf8(body).unwrap().replace(KEY, "guess");
+        let (status, _) = server.post_tolerant("", forged).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{name}");
+    }
+    // A body that fits reaches the tolerant handler typed.
+    let signed = fixture("doc_example.json");
+    let (status, _) = server.post_tolerant("", signed.clone()).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(server.handed_over(&signed).await, parse(&signed).unwrap());
+    // What is not one JSON object is refused by both.
+    let (status, _) = server.post_tolerant("", &b"[1, 2]"[..]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     server.assert_nothing_handed_over();
 }

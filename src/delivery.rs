@@ -1,0 +1,187 @@
+//! [`Delivery`]: what [`Receiver::accept`](crate::Receiver::accept) hands over, a verified
+//! delivery typed as far as it fits.
+
+use std::fmt;
+
+use serde_json::Value;
+
+use crate::{strip_handshake_key, Error, Payload};
+
+/// A delivery that [`Receiver::accept`](crate::Receiver::accept) took: its key checked, its
+/// body one well-formed JSON object, and typed as far as its shape fits the documentation.
+///
+/// ClinchPad documents no retries: a delivery refused for its shape is an entry in the
+/// webhook's error log, an email to its owner, and an event lost. So a body whose shape
+/// drifted from the documentation (an empty string for a price, a field of another JSON type)
+/// is accepted with the [`error`](Delivery::error) that says where, and kept whole:
+///
+/// - **Fully typed**: [`payload`](Delivery::payload) is `Some` and [`error`](Delivery::error)
+///   `None`, exactly what [`parse`](crate::parse) gives.
+/// - **The type's fields drifted**: `payload` is `Some`, with the id, time, user, lead and
+///   type typed, and the kind [`ActivityKind::Drifted`](crate::ActivityKind::Drifted)
+///   holding the type's fields as they came; `error` says which field and where.
+/// - **The envelope drifted** (the activity's id, time, type or user, or the lead): `payload`
+///   is `None`; [`activity_id`](Delivery::activity_id) and [`type_name`](Delivery::type_name)
+///   still give what can be read, and [`body`](Delivery::body) has it all.
+///
+/// What to do with one that is not fully typed: keep the body (without its key:
+/// [`body_without_key`](Delivery::body_without_key)) and the error, answer 2xx, and look at
+/// it later.
+///
+/// ```
+/// use clinchpad_webhook::{ActivityKind, ActivityType, HandshakeKey, Receiver};
+///
+/// let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+/// let body = std::fs::read_to_string("fixtures/product_added.json")?
+///     .replace("\"product_price\": 499.99", "\"product_price\": \"\"");
+/// let delivery = receiver.accept(None, body.as_bytes())?;
+///
+/// let error = delivery.error().expect("the price is not a number");
+/// assert_eq!(error.path(), Some("activity.product_price"));
+/// let payload = delivery.payload().expect("all but the type's fields are typed");
+/// assert_eq!(payload.activity.kind.activity_type(), Some(ActivityType::ProductAdded));
+/// assert!(matches!(&payload.activity.kind, ActivityKind::Drifted { fields, .. } if fields["product_price"] == ""));
+/// assert_eq!(delivery.body(), body.as_bytes());
+///
+/// // Strictly, the same body is refused, with the same error.
+/// let refusal = receiver.receive(None, body.as_bytes()).unwrap_err();
+/// assert_eq!((refusal.status(), refusal.error()), (400, Some(error)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, PartialEq)]
+pub struct Delivery {
+    payload: Option<Payload>,
+    error: Option<Error>,
+    /// The activity's id and type as the body has them, when there is no payload to take
+    /// them from.
+    envelope: Envelope,
+    body: Vec<u8>,
+}
+
+#[derive(Clone, Default, PartialEq)]
+struct Envelope {
+    activity_id: Option<String>,
+    type_name: Option<String>,
+}
+
+impl Delivery {
+    /// A delivery whose shape fits.
+    pub(crate) fn typed(payload: Payload, body: Vec<u8>) -> Self {
+        Delivery {
+            payload: Some(payload),
+            error: None,
+            envelope: Envelope::default(),
+            body,
+        }
+    }
+
+    /// A delivery whose shape does not fit: `error` says where, `payload` is what could be
+    /// typed, and `value` the body read as JSON, for what the payload does not have.
+    pub(crate) fn drifted(
+        payload: Option<Payload>,
+        error: Error,
+        value: Option<&Value>,
+        body: Vec<u8>,
+    ) -> Self {
+        let activity = value.and_then(|value| value.get("activity"));
+        let envelope = Envelope {
+            // An id is opaque: a number is kept as its text.
+            activity_id: activity.and_then(|activity| match activity.get("_id")? {
+                Value::String(id) => Some(id.clone()),
+                Value::Number(id) => Some(id.to_string()),
+                _ => None,
+            }),
+            type_name: activity
+                .and_then(|activity| activity.get("type")?.as_str())
+                .map(str::to_owned),
+        };
+        Delivery {
+            payload,
+            error: Some(error),
+            envelope,
+            body,
+        }
+    }
+
+    /// What could be typed: the whole payload when the delivery fits, the payload with an
+    /// [`ActivityKind::Drifted`](crate::ActivityKind::Drifted) kind when only the type's
+    /// fields do not, and `None` when the envelope does not.
+    pub fn payload(&self) -> Option<&Payload> {
+        self.payload.as_ref()
+    }
+
+    /// The payload, when there is one: see [`payload`](Delivery::payload).
+    pub fn into_payload(self) -> Option<Payload> {
+        self.payload
+    }
+
+    /// Why the delivery is not fully typed, with the path, line and column at fault: the
+    /// error [`Receiver::receive`](crate::Receiver::receive) refuses the same body with.
+    /// `None` when everything fits.
+    pub fn error(&self) -> Option<&Error> {
+        self.error.as_ref()
+    }
+
+    /// Whether everything fits: the payload is whole and there is no error.
+    ///
+    /// ```
+    /// # use clinchpad_webhook::Receiver;
+    /// let delivery = Receiver::unverified().accept(None, &std::fs::read("fixtures/lead_won.json")?)?;
+    /// assert!(delivery.is_typed());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn is_typed(&self) -> bool {
+        self.error.is_none()
+    }
+
+    /// The activity's `_id`: from the payload, or read from the body when the envelope does
+    /// not fit (a number kept as its text); `None` when the body has none.
+    pub fn activity_id(&self) -> Option<&str> {
+        match &self.payload {
+            Some(payload) => Some(payload.activity.id.as_str()),
+            None => self.envelope.activity_id.as_deref(),
+        }
+    }
+
+    /// The activity's wire `type`, when it is a string.
+    pub fn type_name(&self) -> Option<&str> {
+        match &self.payload {
+            Some(payload) => Some(payload.activity.kind.type_name()),
+            None => self.envelope.type_name.as_deref(),
+        }
+    }
+
+    /// The body exactly as it was received, key included.
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    /// The body as it was received, without its top-level `handshake_key`: what to store.
+    /// `accept` takes only bodies that are one JSON object, so this is never `None` for a
+    /// delivery it made.
+    ///
+    /// ```
+    /// # use clinchpad_webhook::Receiver;
+    /// let delivery = Receiver::unverified().accept(None, &std::fs::read("fixtures/lead_won.json")?)?;
+    /// let kept = delivery.body_without_key().unwrap();
+    /// assert!(!String::from_utf8(kept)?.contains("handshake_key"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn body_without_key(&self) -> Option<Vec<u8>> {
+        strip_handshake_key(&self.body)
+    }
+}
+
+/// The payload (whose key is redacted), the error, the id and type, and the body's length:
+/// never the body, which holds the key as it came.
+impl fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delivery")
+            .field("payload", &self.payload)
+            .field("error", &self.error)
+            .field("activity_id", &self.activity_id())
+            .field("type_name", &self.type_name())
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish()
+    }
+}
