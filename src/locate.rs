@@ -83,7 +83,7 @@ mod tests {
         for segment in rest.iter().rev() {
             track.value_failed(segment.clone());
         }
-        track.into_failure().unwrap()
+        track.take_failure().unwrap()
     }
 
     fn key(k: &str) -> Segment {

@@ -182,7 +182,10 @@ impl Receiver {
         }
         let query_keys = self.check_query(query)?;
         let payload = parse(body).map_err(|err| self.invalid(err))?;
-        let key = payload.handshake_key.as_ref().map(ReceivedKey::expose_secret);
+        let key = payload
+            .handshake_key
+            .as_ref()
+            .map(ReceivedKey::expose_secret);
         self.check_body_key(BodyKey::Text(key), query_keys)?;
         Ok(payload)
     }
@@ -240,7 +243,10 @@ impl Receiver {
         let query_keys = self.check_query(query)?;
         let err = match parse(&body) {
             Ok(payload) => {
-                let key = payload.handshake_key.as_ref().map(ReceivedKey::expose_secret);
+                let key = payload
+                    .handshake_key
+                    .as_ref()
+                    .map(ReceivedKey::expose_secret);
                 self.check_body_key(BodyKey::Text(key), query_keys)?;
                 return Ok(Delivery::typed(payload, body));
             }
@@ -258,9 +264,12 @@ impl Receiver {
             },
         };
         let key = match (&payload, &value) {
-            (Some(payload), _) => {
-                BodyKey::Text(payload.handshake_key.as_ref().map(ReceivedKey::expose_secret))
-            }
+            (Some(payload), _) => BodyKey::Text(
+                payload
+                    .handshake_key
+                    .as_ref()
+                    .map(ReceivedKey::expose_secret),
+            ),
             (None, Some(value)) => match value.get(KEY_FIELD) {
                 None | Some(serde_json::Value::Null) => BodyKey::Text(None),
                 Some(serde_json::Value::String(key)) => BodyKey::Text(Some(key)),

@@ -14,10 +14,11 @@ use std::path::Path;
 
 type Check = fn(&[u8]);
 
-const TARGETS: [(&str, Check); 3] = [
+const TARGETS: [(&str, Check); 4] = [
     ("parse", oracles::check_parse),
     ("parse_verified", oracles::check_parse_verified),
     ("round_trip", oracles::check_round_trip),
+    ("accept", oracles::check_accept),
 ];
 
 #[test]

@@ -902,6 +902,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         "\u{1F600}",
         "\"type\":\"lead:won\",",
         "\"handshake_key\":\"x\",",
+        "\"handshake_key\":7,",
         "\"user\":null,",
         "\"extra\":[[[[[[[[]]]]]]]],",
         "\"lead_size\":\"1,500\",",
@@ -1101,5 +1102,163 @@ fn every_type_round_trips() {
                 Ok(())
             })
             .unwrap_or_else(|err| panic!("{t:?}: {err}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tolerant path: a keyed delivery whose values drift is never refused.
+
+/// What a value may drift into.
+#[derive(Debug, Clone)]
+enum Drift {
+    EmptyString,
+    Null,
+    /// The value in an array: a multi-valued field.
+    InArray,
+    /// The value in an object: a field grown into a record.
+    InObject,
+    Number(i64),
+    Bool(bool),
+    Text(&'static str),
+    /// The member removed.
+    Gone,
+}
+
+fn drift() -> impl Strategy<Value = Drift> {
+    prop_oneof![
+        Just(Drift::EmptyString),
+        Just(Drift::Null),
+        Just(Drift::InArray),
+        Just(Drift::InObject),
+        any::<i64>().prop_map(Drift::Number),
+        any::<bool>().prop_map(Drift::Bool),
+        prop::sample::select(vec![
+            "2014-01-10 09:37:58",
+            "1,500",
+            "yes",
+            "\u{1b}[2J",
+            "gfhkd1asfsa"
+        ])
+        .prop_map(Drift::Text),
+        Just(Drift::Gone),
+    ]
+}
+
+/// The paths of every value under `value` (members and elements), the root's
+/// `handshake_key` left out: the key is not what drifts here.
+fn value_paths(value: &Value, path: &mut Vec<Value>, found: &mut Vec<Vec<Value>>) {
+    let children: Vec<(Value, &Value)> = match value {
+        Value::Object(object) => object
+            .iter()
+            .filter(|(key, _)| !(path.is_empty() && *key == "handshake_key"))
+            .map(|(key, child)| (Value::from(key.as_str()), child))
+            .collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, child)| (Value::from(i), child))
+            .collect(),
+        _ => return,
+    };
+    for (step, child) in children {
+        path.push(step);
+        found.push(path.clone());
+        value_paths(child, path, found);
+        path.pop();
+    }
+}
+
+/// `value` with the value at `path` drifted.
+fn drift_at(value: &mut Value, path: &[Value], drift: &Drift) {
+    let (last, parents) = path.split_last().unwrap();
+    let mut parent = value;
+    for step in parents {
+        parent = match step {
+            Value::String(key) => &mut parent[key.as_str()],
+            step => &mut parent[step.as_u64().unwrap() as usize],
+        };
+    }
+    if let (Drift::Gone, Value::Object(object)) = (drift, &mut *parent) {
+        object.remove(last.as_str().unwrap());
+        return;
+    }
+    let slot = match last {
+        Value::String(key) => &mut parent[key.as_str()],
+        step => &mut parent[step.as_u64().unwrap() as usize],
+    };
+    let old = slot.take();
+    *slot = match drift {
+        Drift::EmptyString => Value::from(""),
+        Drift::Null | Drift::Gone => Value::Null,
+        Drift::InArray => Value::Array(vec![old]),
+        Drift::InObject => serde_json::json!({ "value": old }),
+        Drift::Number(n) => Value::from(*n),
+        Drift::Bool(b) => Value::Bool(*b),
+        Drift::Text(text) => Value::from(*text),
+    };
+}
+
+proptest! {
+    #![proptest_config(config(CASES))]
+
+    /// Whatever value of a keyed delivery drifts, and into whatever, `accept` takes it, with
+    /// the error `receive` refuses it with; with a wrong key, it never takes it.
+    #[test]
+    fn accept_never_refuses_a_keyed_delivery_for_its_values(
+        fixture in any::<Index>(),
+        at in any::<Index>(),
+        drifts in prop::collection::vec(drift(), 1..3),
+    ) {
+        use clinchpad_webhook::{HandshakeKey, Receiver};
+        let keyed: Vec<Vec<u8>> = fixtures()
+            .into_iter()
+            .filter(|body| String::from_utf8_lossy(body).contains("\"handshake_key\": \"gfhkd1asfsa\""))
+            .collect();
+        let mut value: Value = serde_json::from_slice(&keyed[fixture.index(keyed.len())]).unwrap();
+        for drift in &drifts {
+            let mut paths = Vec::new();
+            value_paths(&value, &mut Vec::new(), &mut paths);
+            if paths.is_empty() {
+                break;
+            }
+            let path = &paths[at.index(paths.len())];
+            drift_at(&mut value, path, drift);
+        }
+        let body = serde_json::to_vec(&value).unwrap();
+        let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa").unwrap());
+        let delivery = receiver.accept(None, &body);
+        prop_assert!(delivery.is_ok(), "refused: {:?}\n{}", delivery.err(), String::from_utf8_lossy(&body));
+        let delivery = delivery.unwrap();
+        match receiver.receive(None, &body) {
+            Ok(payload) => prop_assert_eq!(delivery.payload(), Some(&payload)),
+            Err(refusal) => prop_assert_eq!(delivery.error(), refusal.error()),
+        }
+        let forged = String::from_utf8(body).unwrap().replace("\"handshake_key\":\"gfhkd1asfsa\"", "\"handshake_key\":\"gfhkd1asfsb\"");
+        let refusal = receiver.accept(None, forged.as_bytes());
+        prop_assert_eq!(refusal.map_err(|refusal| refusal.status()).err(), Some(401));
+    }
+
+    /// `accept` on mutated fixtures, against `receive` and a reading of the body and key of
+    /// the oracle's own (the fuzz target's check).
+    #[test]
+    fn accept_agrees_with_the_oracle_on_mutated_fixtures(
+        fixture in any::<Index>(),
+        flags in any::<u8>(),
+        mutations in prop::collection::vec(mutation(), 0..4),
+    ) {
+        let all = fixtures();
+        let mut body = all[fixture.index(all.len())].clone();
+        for m in &mutations {
+            apply(&mut body, m);
+        }
+        // A key of 11 characters from these bytes: `gfhkd1asfsa`, the fixtures' own.
+        let key: Vec<u8> = "gfhkd1asfsa".bytes().map(|b| {
+            const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+            ALNUM.iter().position(|&a| a == b).unwrap() as u8
+        }).collect();
+        let mut data = vec![(flags & 0xf0) | 11];
+        data.extend(key);
+        data.extend(body);
+        oracles::check_accept(&data);
     }
 }

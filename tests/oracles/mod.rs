@@ -226,3 +226,167 @@ pub fn check_payload_round_trip(payload: &Payload) {
         "serialize(parse(serialize(p))) != serialize(p)"
     );
 }
+
+/// `Receiver::accept` against `receive` and a reading of the body and the key of the oracle's
+/// own: on a body `receive` takes, the same payload; otherwise accepted exactly when the body
+/// is one JSON object with no key twice in any object and the key rule holds, with the error
+/// `receive` refuses it with; refused with 401 when a copy of the key fails, with 400 when the
+/// body is not such an object.
+///
+/// The input's first byte chooses the key's length (modulo 16; 0 for an unverified receiver)
+/// and where a copy goes in the query (none, the key, a wrong key, another parameter); the
+/// key is made of letters and digits from the bytes after it, and the rest is the body.
+pub fn check_accept(data: &[u8]) {
+    use clinchpad_webhook::{HandshakeKey, Receiver};
+    const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let len = usize::from(flags % 16).min(rest.len());
+    let (key, body) = rest.split_at(len);
+    let key: String = key
+        .iter()
+        .map(|b| char::from(ALNUM[usize::from(*b) % ALNUM.len()]))
+        .collect();
+    let receiver = match HandshakeKey::new(key.as_str()) {
+        Ok(expected) => Receiver::new(expected),
+        Err(_) => Receiver::unverified(),
+    };
+    let (query, query_copies): (Option<String>, Vec<String>) = match (flags / 16) % 4 {
+        1 => (Some(format!("handshake_key={key}")), vec![key.clone()]),
+        2 => (
+            Some("handshake_key=not-the-key".into()),
+            vec!["not-the-key".into()],
+        ),
+        3 => (Some("source=crm".into()), vec![]),
+        _ => (None, vec![]),
+    };
+    let query = query.as_deref();
+    let strict = receiver.receive(query, body);
+    let accepted = receiver.accept(query, body);
+
+    // The oracle's own reading.
+    let verified = receiver.is_verified();
+    let sound = sound_object(body);
+    let queries_match = !verified || query_copies.iter().all(|copy| *copy == key);
+    let body_copy = sound
+        .as_ref()
+        .map(|object| match object.get("handshake_key") {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(copy)) => Ok(Some(copy.clone())),
+            Some(_) => Err(()),
+        });
+    let key_holds = |copy: &Result<Option<String>, ()>| match copy {
+        _ if !verified => true,
+        Err(()) => false,
+        Ok(None) => !query_copies.is_empty(),
+        Ok(Some(copy)) => *copy == key,
+    };
+    let expected_status = if !queries_match {
+        Some(401)
+    } else {
+        match &body_copy {
+            None => Some(400),
+            Some(copy) if !key_holds(copy) => Some(401),
+            Some(_) => None,
+        }
+    };
+    match (&accepted, expected_status) {
+        (Ok(delivery), None) => {
+            assert_eq!(delivery.body(), body, "the body as it came");
+            match &strict {
+                Ok(payload) => {
+                    assert_eq!(delivery.payload(), Some(payload), "accept reads as parse");
+                    assert_eq!(delivery.error(), None);
+                }
+                Err(refusal) => {
+                    assert_eq!(
+                        refusal.status(),
+                        400,
+                        "accepted what receive refused: {refusal}"
+                    );
+                    assert_eq!(delivery.error(), refusal.error(), "the same error");
+                    check_error_message(&refusal.to_string());
+                }
+            }
+        }
+        (Err(refusal), Some(status)) => {
+            assert_eq!(refusal.status(), status, "{refusal}");
+            check_error_message(&refusal.to_string());
+            assert!(
+                strict.is_err(),
+                "receive took what accept refused: {refusal}"
+            );
+        }
+        (Ok(delivery), Some(status)) => panic!("accepted, but {status} was due: {delivery:?}"),
+        (Err(refusal), None) => panic!("refused what was sound and keyed: {refusal}"),
+    }
+}
+
+/// The body as one JSON object, or `None` when it is not one (not JSON, another value, a key
+/// twice in any object): read without the crate.
+fn sound_object(body: &[u8]) -> Option<Map<String, Value>> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde::Deserialize::deserialize(&mut deserializer).ok()?;
+    deserializer.end().ok()?;
+    match value {
+        NoRepeats(Value::Object(object)) => Some(object),
+        _ => None,
+    }
+}
+
+/// A JSON value whose objects have no key twice, at any depth.
+struct NoRepeats(Value);
+
+impl<'de> serde::Deserialize<'de> for NoRepeats {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Each;
+        impl<'de> serde::de::Visitor<'de> for Each {
+            type Value = NoRepeats;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<NoRepeats, E> {
+                Ok(NoRepeats(Value::Bool(b)))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<NoRepeats, E> {
+                Ok(NoRepeats(Value::from(n)))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<NoRepeats, E> {
+                Ok(NoRepeats(Value::from(n)))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<NoRepeats, E> {
+                Ok(NoRepeats(Value::from(n)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<NoRepeats, E> {
+                Ok(NoRepeats(Value::from(s)))
+            }
+            fn visit_unit<E>(self) -> Result<NoRepeats, E> {
+                Ok(NoRepeats(Value::Null))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<NoRepeats, A::Error> {
+                let mut items = Vec::new();
+                while let Some(NoRepeats(item)) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(NoRepeats(Value::Array(items)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<NoRepeats, A::Error> {
+                let mut object = Map::new();
+                while let Some((key, NoRepeats(value))) = map.next_entry::<String, NoRepeats>()? {
+                    if object.insert(key, value).is_some() {
+                        return Err(serde::de::Error::custom("a key twice"));
+                    }
+                }
+                Ok(NoRepeats(Value::Object(object)))
+            }
+        }
+        deserializer.deserialize_any(Each)
+    }
+}

@@ -355,7 +355,11 @@ pub async fn drifted_deliveries_are_taken_tolerantly_and_refused_strictly(mut se
         assert_eq!(status, StatusCode::NO_CONTENT, "{name}: {text}");
         let (payload, error) = server.handed_over_delivery(&body).await;
         assert_eq!(error.as_ref().and_then(Error::path), Some(path), "{name}");
-        assert_eq!(payload.is_some(), part == crate::drifted::Part::TypeFields, "{name}");
+        assert_eq!(
+            payload.is_some(),
+            part == crate::drifted::Part::TypeFields,
+            "{name}"
+        );
         let (status, text) = server.post("", None, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {text}");
         assert!(text.contains(&error.unwrap().to_string()), "{name}: {text}");
