@@ -2,6 +2,9 @@
 //! `serde_json::Value` (the generic parse a user would write first) and
 //! `serde::de::IgnoredAny` (syntax check only: the floor for anything built on serde_json).
 //!
+//! `Receiver::receive` and `Receiver::accept` are measured too, on bodies that fit: the
+//! tolerant path must cost what the strict one costs.
+//!
 //! `cargo bench --manifest-path benches/Cargo.toml` (from the repository's root) runs the
 //! criterion groups, then measures the ratios the crate's targets are stated in, in pairs (see
 //! `paired`), and prints them as a table.
@@ -9,7 +12,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use clinchpad_webhook::ActivityType;
+use std::sync::OnceLock;
+
+use clinchpad_webhook::{ActivityType, HandshakeKey, Receiver};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use serde::de::IgnoredAny;
 
@@ -44,6 +49,20 @@ fn compare(c: &mut Criterion, group: &str, bodies: &[Vec<u8>]) {
         b.iter(|| {
             for body in bodies {
                 black_box(clinchpad_webhook::parse(black_box(body)).unwrap());
+            }
+        })
+    });
+    group.bench_function("receive", |b| {
+        b.iter(|| {
+            for body in bodies {
+                run_receive(black_box(body));
+            }
+        })
+    });
+    group.bench_function("accept", |b| {
+        b.iter(|| {
+            for body in bodies {
+                run_accept(black_box(body));
             }
         })
     });
@@ -102,6 +121,23 @@ fn run_value(body: &[u8]) {
 
 fn run_ignored(body: &[u8]) {
     black_box(serde_json::from_slice::<IgnoredAny>(body).unwrap());
+}
+
+/// The receiver of `run_receive` and `run_accept`: the fixtures' key, the default limit.
+fn receiver() -> &'static Receiver {
+    static RECEIVER: OnceLock<Receiver> = OnceLock::new();
+    RECEIVER.get_or_init(|| Receiver::new(HandshakeKey::new("gfhkd1asfsa").unwrap()))
+}
+
+fn run_receive(body: &[u8]) {
+    black_box(receiver().receive(None, body).unwrap());
+}
+
+/// `accept` on a body that fits: `receive`, with the body kept in the delivery.
+fn run_accept(body: &[u8]) {
+    let delivery = receiver().accept(None, body).unwrap();
+    assert!(delivery.is_typed());
+    black_box(delivery);
 }
 
 /// The least a typed parse of the documentation example can do: a plain derive of its
@@ -179,12 +215,25 @@ fn print_ratios() {
         println!("| {label} | {:.2}x | {:.2}x |", ratios[0], ratios[1]);
     }
     println!("| target | ≤ 0.50x | ≤ 2.50x |");
+
     let doc = [fixture("doc_example")];
     let floor = paired(&doc, &[run_bare_derive, run_value, run_ignored]);
     println!(
         "| reference: bare derive of the documentation example's shape | {:.2}x | {:.2}x |",
         floor[0], floor[1]
     );
+
+    // The tolerant path, on bodies that fit: the same work as the strict one, and the body
+    // kept. The receiver's own work over parse's, for scale.
+    println!("\n| input | accept / receive | receive / parse |");
+    println!("|---|---|---|");
+    for (label, bodies) in [
+        ("33 type fixtures", type_fixtures()),
+        ("documentation example", vec![fixture("doc_example")]),
+    ] {
+        let ratios = paired(&bodies, &[run_receive, run_accept, run_parse]);
+        println!("| {label} | {:.2}x | {:.2}x |", 1.0 / ratios[0], ratios[1]);
+    }
 
     let (small, large) = (note_payload(10 * 1024), note_payload(1024 * 1024));
     // Per-byte time of the 1 MB body over that of the 10 KB one: time(large) / time(small)

@@ -13,13 +13,15 @@
 //! - `BIND`: the address to listen on, `127.0.0.1:3000` by default.
 //!
 //! The same receiver as `examples/axum_receiver.rs`, with the glue actix-web needs: the
-//! [`Receiver`] in the app's data, and the extractor in the handler's arguments.
+//! [`Receiver`] in the app's data, and the extractor in the handler's arguments. It takes a
+//! [`Delivery`], tolerant: a verified delivery whose shape does not fit the documentation is
+//! logged with its error and answered 2xx (take `clinchpad_webhook::actix::ClinchPadWebhook`
+//! instead to refuse it with 400).
 
 use std::error::Error;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use clinchpad_webhook::actix::ClinchPadWebhook;
-use clinchpad_webhook::{Receiver, Rejection};
+use clinchpad_webhook::{Delivery, Receiver, Rejection};
 
 mod common;
 
@@ -49,11 +51,11 @@ fn main() -> Result<(), Box<dyn Error>> {
 /// Logs the activity and answers at once; logs and returns a refusal.
 async fn receive(
     receiver: web::Data<Receiver>,
-    webhook: Result<ClinchPadWebhook, actix_web::Error>,
+    delivery: Result<Delivery, actix_web::Error>,
 ) -> HttpResponse {
-    match webhook {
-        Ok(webhook) => {
-            common::log_accepted(&receiver, &webhook.payload);
+    match delivery {
+        Ok(delivery) => {
+            common::log_delivery(&receiver, &delivery);
             HttpResponse::NoContent().finish()
         }
         Err(err) => {

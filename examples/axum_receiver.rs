@@ -12,9 +12,12 @@
 //!   start-up. It cannot be combined with `CLINCHPAD_HANDSHAKE_KEY`.
 //! - `BIND`: the address to listen on, `127.0.0.1:3000` by default.
 //!
-//! The handler answers `204 No Content` as soon as the payload is logged: do slow work (a
+//! The handler answers `204 No Content` as soon as the delivery is logged: do slow work (a
 //! database, another API) in a spawned task or a queue, so that ClinchPad never waits on it.
-//! A refused request is logged and answered with the extractor's 400, 401 or 413.
+//! It takes a [`Delivery`], tolerant: a verified delivery whose shape does not fit the
+//! documentation is logged with its error and answered 2xx, never lost. (Take
+//! `clinchpad_webhook::axum::ClinchPadWebhook` instead to refuse it with 400.) A refused
+//! request is logged and answered with the extractor's 400, 401 or 413.
 
 use std::error::Error;
 
@@ -23,8 +26,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use clinchpad_webhook::axum::ClinchPadWebhook;
-use clinchpad_webhook::{Receiver, Rejection};
+use clinchpad_webhook::{Delivery, Receiver, Rejection};
 use tokio::net::TcpListener;
 use tracing::{info, warn};
 
@@ -54,11 +56,11 @@ async fn main() -> Result<(), Box<dyn Error>> {
 /// Logs the activity and answers at once; logs and returns a refusal.
 async fn receive(
     State(receiver): State<Receiver>,
-    webhook: Result<ClinchPadWebhook, Rejection>,
+    delivery: Result<Delivery, Rejection>,
 ) -> Response {
-    match webhook {
-        Ok(webhook) => {
-            common::log_accepted(&receiver, &webhook.payload);
+    match delivery {
+        Ok(delivery) => {
+            common::log_delivery(&receiver, &delivery);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(rejection) => {

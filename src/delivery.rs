@@ -66,6 +66,7 @@ struct Envelope {
 
 impl Delivery {
     /// A delivery whose shape fits.
+    #[inline]
     pub(crate) fn typed(payload: Payload, body: Vec<u8>) -> Self {
         Delivery {
             payload: Some(payload),

@@ -48,6 +48,7 @@ macro_rules! id_types {
 
         impl $name {
             /// Wraps an id's text.
+            #[inline]
             pub fn new(text: &str) -> Self {
                 $name(IdText::new(text))
             }
@@ -101,6 +102,7 @@ macro_rules! id_types {
         }
 
         impl From<&str> for $name {
+            #[inline]
             fn from(text: &str) -> Self {
                 $name::new(text)
             }

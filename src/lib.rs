@@ -84,9 +84,32 @@
 //! [`Receiver`] does what an endpoint does with a request, in code that knows no framework:
 //! the body limit, the key from the body or a `handshake_key` query parameter (every copy must
 //! match; several keys while the key changes), and a [`Rejection`] with its status (400, 401,
-//! 413) for what it refuses. With the `axum` or `actix-web` feature, the `axum` and `actix`
-//! modules add an extractor over it, `ClinchPadWebhook`, that hands the handler the payload
-//! and the raw body.
+//! 413) for what it refuses. With the `axum` or `actix-web` feature, [`Delivery`] is an
+//! extractor for the framework, and the `axum` and `actix` modules add the strict one,
+//! `ClinchPadWebhook`, that hands the handler the payload and the raw body.
+//!
+//! # Lose no delivery: tolerant at the edge, strict in tests
+//!
+//! ClinchPad documents no retries: a delivery refused is a delivery lost. [`Receiver::accept`]
+//! checks the key, the limit and the JSON as strictly as [`Receiver::receive`], but does not
+//! refuse a verified body whose *shape* does not fit the documentation: it hands over a
+//! [`Delivery`] with the error that says where, the body as it came, and what could be typed.
+//!
+//! ```
+//! use clinchpad_webhook::{ActivityKind, HandshakeKey, Receiver};
+//!
+//! let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+//! // A multi-valued field where the documentation has one value.
+//! let body = std::fs::read("fixtures/drift/record_value_multiple.json")?;
+//! let delivery = receiver.accept(None, &body)?;
+//! assert_eq!(delivery.error().and_then(|err| err.path()), Some("activity.record_value"));
+//! let payload = delivery.payload().unwrap();
+//! assert!(matches!(payload.activity.kind, ActivityKind::Drifted { .. }));
+//! assert_eq!(payload.lead.name, "Acme Corp — Record");
+//! // `receive` refuses it, with the same error: for tests, and for what must fit.
+//! assert_eq!(receiver.receive(None, &body).unwrap_err().error(), delivery.error());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Logging what a request carries
 //!
@@ -224,7 +247,9 @@
 //! - **Strict** where the contract is clear: missing or `null` required fields, a
 //!   `created_at` that is not RFC 3339, values of the wrong JSON type, a key repeated in any
 //!   object (two readers taking different copies is how a forged field gets through),
-//!   trailing bytes and invalid UTF-8 are errors. Each [`Error`] says where, by
+//!   trailing bytes and invalid UTF-8 are errors. [`Receiver::accept`] takes a verified body
+//!   with such a shape error all the same, as a [`Delivery`] with the error; never one with a
+//!   repeated key, trailing bytes or invalid UTF-8. Each [`Error`] says where, by
 //!   [path](Error#paths), line and column, in one line of at most 400 bytes that is safe to log.
 //! - **Serializing** writes what [`parse`] reads back equal, or fails with an error naming the
 //!   field it cannot write (an `extra` key an object models, an [`ActivityKind::Unknown`] named
@@ -282,3 +307,8 @@ pub use raw::{strip_handshake_key, strip_handshake_key_from_query};
 pub use receiver::{Receiver, Rejection};
 pub use user::User;
 pub use verify::{verify, verify_key};
+
+/// The README's Rust examples, compiled and run as doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

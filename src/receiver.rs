@@ -232,6 +232,7 @@ impl Receiver {
     }
 
     /// [`accept`](Receiver::accept), for adapters that own the body already.
+    #[inline]
     pub(crate) fn accept_body(
         &self,
         query: Option<&str>,
@@ -241,18 +242,31 @@ impl Receiver {
             return Err(self.too_large());
         }
         let query_keys = self.check_query(query)?;
-        let err = match parse(&body) {
+        match parse(&body) {
             Ok(payload) => {
                 let key = payload
                     .handshake_key
                     .as_ref()
                     .map(ReceivedKey::expose_secret);
                 self.check_body_key(BodyKey::Text(key), query_keys)?;
-                return Ok(Delivery::typed(payload, body));
+                Ok(Delivery::typed(payload, body))
             }
-            Err(err @ Error::NotJson { .. }) => return Err(self.invalid(err)),
-            Err(err) => err,
-        };
+            Err(err) => self.accept_drifted(err, query_keys, body),
+        }
+    }
+
+    /// The rest of [`accept`](Receiver::accept), for a body that is not a payload: out of the
+    /// way of the bodies that are.
+    #[cold]
+    fn accept_drifted(
+        &self,
+        err: Error,
+        query_keys: usize,
+        body: Vec<u8>,
+    ) -> Result<Delivery, Rejection> {
+        if let Error::NotJson { .. } = err {
+            return Err(self.invalid(err));
+        }
         // The shape does not fit. Typed as far as the type's fields, when the rest fits;
         // otherwise read as a value, as strictly, to check it is one object and find its key.
         let (payload, value) = match parse_tolerant(&body) {

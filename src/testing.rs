@@ -292,6 +292,60 @@ impl Payload {
     pub fn to_wire_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(self).unwrap_or_else(|err| unwritable(&err))
     }
+
+    /// The body ClinchPad would send, drifted from the documentation at one place: the value
+    /// at `path` set to `value`, or removed when `value` is `None`. For testing how a receiver
+    /// handles a delivery that does not fit, which
+    /// [`Receiver::accept`](crate::Receiver::accept) hands over with its error.
+    ///
+    /// `path` names a member of the body as [`Error::path`](crate::Error::path) writes it,
+    /// for keys that are identifiers: `activity.product_price`, `lead.stage._id`,
+    /// `activity.user`. Its parent must be there; the member itself need not be.
+    ///
+    /// # Panics
+    ///
+    /// When `path` is empty, is not keys joined by `.`, or its parent is not an object of the
+    /// body; and as [`to_wire_json`](Payload::to_wire_json).
+    ///
+    /// ```
+    /// use clinchpad_webhook::{ActivityType, Payload, Receiver};
+    /// use serde_json::json;
+    ///
+    /// let sample = Payload::sample(ActivityType::ProductAdded);
+    /// let body = sample.to_drifted_bytes("activity.product_price", Some(json!("")));
+    /// let delivery = Receiver::unverified().accept(None, &body)?;
+    /// assert_eq!(delivery.error().and_then(|err| err.path()), Some("activity.product_price"));
+    ///
+    /// // A lead whose stage is gone, and a user given by its id.
+    /// let body = sample.to_drifted_bytes("lead.stage._id", None);
+    /// assert!(Receiver::unverified().accept(None, &body)?.payload().is_none());
+    /// let body = sample.to_drifted_bytes("activity.user", Some(json!("65e7262bcce8b4c375000001")));
+    /// assert_eq!(Receiver::unverified().accept(None, &body)?.type_name(), Some("product:added"));
+    /// # Ok::<(), clinchpad_webhook::Rejection>(())
+    /// ```
+    #[track_caller]
+    pub fn to_drifted_bytes(&self, path: &str, value: Option<Value>) -> Vec<u8> {
+        let mut body: Value = serde_json::from_slice(&self.to_wire_bytes())
+            .unwrap_or_else(|err| panic!("a sample reads back as JSON: {err}"));
+        let keys: Vec<&str> = path.split('.').collect();
+        let Some((last, parents)) = keys.split_last().filter(|_| !path.is_empty()) else {
+            panic!("to_drifted_bytes: the path is empty");
+        };
+        let mut parent = &mut body;
+        for key in parents {
+            parent = parent
+                .get_mut(*key)
+                .unwrap_or_else(|| panic!("to_drifted_bytes: {path:?} has no parent in the body"));
+        }
+        let Value::Object(parent) = parent else {
+            panic!("to_drifted_bytes: the parent of {path:?} is not an object");
+        };
+        match value {
+            Some(value) => parent.insert((*last).to_owned(), value),
+            None => parent.remove(*last),
+        };
+        serde_json::to_vec(&body).unwrap_or_else(|err| unwritable(&err))
+    }
 }
 
 /// A test built a payload that no body can carry: say which field.

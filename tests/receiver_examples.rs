@@ -226,7 +226,7 @@ fn an_example_receiver_checks_the_key_from_the_environment() {
             401,
             "{name}"
         );
-        assert_eq!(post(&running.address, path, b"{}"), 400, "{name}");
+        assert_eq!(post(&running.address, path, b"[]"), 400, "{name}");
         // Each delivery and each refusal is one line of the log (among the framework's own).
         let mut log = Vec::new();
         while log.len() < 3 {
@@ -292,6 +292,20 @@ fn an_example_receiver_checks_the_key_from_the_environment() {
         let line = running.next_line_with("note");
         assert!(line.contains("the key is ***, keep it"), "{name}: {line}");
         assert!(!line.contains("gfhkd1asfsa"), "{name}: {line}");
+
+        // A delivery that does not fit the documentation is taken, and logged with its error.
+        let drifted = std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/drift/product_price_empty_string.json"),
+        )
+        .unwrap();
+        assert_eq!(post(&running.address, path, &drifted), 204, "{name}");
+        let line = running.next_line_with("does not fit");
+        assert!(
+            line.contains("WARN") && line.contains("`activity.product_price`"),
+            "{name}: {line}"
+        );
+        assert!(line.contains("type=product:added"), "{name}: {line}");
     }
 }
 

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use clinchpad_webhook::{parse, verify, Error, HandshakeKey, Payload};
+use clinchpad_webhook::{parse, verify, Error, HandshakeKey, Payload, Receiver};
 use serde_json::json;
 
 use crate::capture::Record;
@@ -65,15 +65,25 @@ impl Report {
             Ok(payload) => payload,
             Err(err) => {
                 self.bad += 1;
+                // Whether the tolerant path takes it all the same: one sound JSON object.
+                let drifted = Receiver::unverified().accept(None, &document.bytes).is_ok();
                 if out.json {
                     out.print_json(&json!({
                         "input": document.source,
                         "line": document.first_line + 1,
                         "ok": false,
+                        "drifted": drifted,
                         "error": show::error_json(&err),
                     }));
                 } else {
-                    out.print(&explain(document, &err, &keys));
+                    let mut text = explain(document, &err, &keys);
+                    if drifted {
+                        text +=
+                            " note: `listen` and `Receiver::accept` take it (its key checked) as \
+                                 drifted, with this error; `listen --strict` and \
+                                 `Receiver::receive` refuse it\n";
+                    }
+                    out.print(&text);
                 }
                 return;
             }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use clinchpad_webhook::{Error, HandshakeKey, Payload, Receiver, Rejection};
+use clinchpad_webhook::{Delivery, Error, HandshakeKey, Payload, Receiver, Rejection};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
@@ -46,6 +46,8 @@ const POLL: Duration = Duration::from_millis(10);
 /// What every request's handler shares.
 struct State {
     receiver: Receiver,
+    /// Refuse what does not fit (`receive`) instead of taking it with its error (`accept`).
+    strict: bool,
     /// The keys' texts, to make sure none is left in a saved body.
     keys: Vec<HandshakeKey>,
     path: String,
@@ -54,6 +56,7 @@ struct State {
     forward: Option<(reqwest::Client, reqwest::Url)>,
     seen: AtomicUsize,
     failed: AtomicUsize,
+    drifted: AtomicUsize,
     dropped: AtomicUsize,
     /// Requests whose head has been read and whose answer is not yet given.
     in_flight: AtomicUsize,
@@ -158,10 +161,16 @@ async fn start(
         .local_addr()
         .map_err(|err| format!("cannot listen on {}: {err}", shown(&args.addr)))?;
 
+    // Before saying it listens: a stop from then on is a clean one.
+    let stop = StopSignal::new()?;
     let checking = match keys.len() {
         0 => "NOT checking handshake keys: anyone who can reach it can post".to_owned(),
         1 => "checking the handshake key".to_owned(),
         n => format!("checking the handshake key ({n} keys accepted)"),
+    };
+    let checking = match args.strict {
+        true => format!("{checking}, strict: refusing (400) what does not fit the documentation"),
+        false => checking,
     };
     out.say(&format!(
         "listening on http://{address}{}, {checking}",
@@ -183,6 +192,7 @@ async fn start(
 
     let state = Arc::new(State {
         receiver,
+        strict: args.strict,
         keys,
         path,
         out: out.clone(),
@@ -190,11 +200,12 @@ async fn start(
         forward,
         seen: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
+        drifted: AtomicUsize::new(0),
         dropped: AtomicUsize::new(0),
         in_flight: AtomicUsize::new(0),
         drain_over: watch::Sender::new(false),
     });
-    serve(listener, state.clone()).await;
+    serve(listener, state.clone(), stop).await;
 
     if let Some(save) = &state.save {
         if let Ok(mut file) = save.lock() {
@@ -208,8 +219,12 @@ async fn start(
         count(&state.failed),
         count(&state.dropped),
     );
+    let drifted = match count(&state.drifted) {
+        0 => String::new(),
+        n => format!(" ({n} of them drifted)"),
+    };
     let mut summary = format!(
-        "stopped: {seen} request(s), {} accepted, {failed} refused or not answered 2xx",
+        "stopped: {seen} request(s), {} accepted{drifted}, {failed} refused or not answered 2xx",
         seen - failed - dropped
     );
     if dropped > 0 {
@@ -233,9 +248,9 @@ async fn start(
 
 /// Accepts connections until Ctrl-C or SIGTERM, then lets the requests in flight finish, up
 /// to [`DRAIN`]; those still in flight then are dropped (each records itself).
-async fn serve(listener: TcpListener, state: Arc<State>) {
+async fn serve(listener: TcpListener, state: Arc<State>, mut stop: StopSignal) {
     let graceful = GracefulShutdown::new();
-    let mut stop = std::pin::pin!(stop_signal());
+    let mut stop = std::pin::pin!(stop.wait());
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -280,25 +295,44 @@ async fn serve(listener: TcpListener, state: Arc<State>) {
     }
 }
 
-/// Ctrl-C, or SIGTERM where there is one.
-async fn stop_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// Ctrl-C, or SIGTERM where there is one: listened for from the moment this is made, so that
+/// a stop that comes as soon as `listen` says it listens is a clean stop too.
+#[cfg(unix)]
+struct StopSignal {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl StopSignal {
+    fn new() -> Result<Self, String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |kind| signal(kind).map_err(|err| format!("cannot listen for signals: {err}"));
+        Ok(StopSignal {
+            interrupt: listen(SignalKind::interrupt())?,
+            terminate: listen(SignalKind::terminate())?,
+        })
+    }
+
+    async fn wait(&mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+    }
+}
+
+#[cfg(not(unix))]
+struct StopSignal;
+
+#[cfg(not(unix))]
+impl StopSignal {
+    fn new() -> Result<Self, String> {
+        Ok(StopSignal)
+    }
+
+    async fn wait(&mut self) {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -323,11 +357,43 @@ struct Seen {
     /// The body, when it was read.
     body: Option<Bytes>,
     declared: Option<u64>,
-    outcome: Result<Payload, Refusal>,
+    outcome: Result<Taken, Refusal>,
     key: KeySeen,
     forwarded: Option<Forwarded>,
     /// Not answered when `listen` stopped: answered 503 and counted as dropped.
     dropped: bool,
+}
+
+/// A delivery the receiver took: typed, or, unless `--strict`, drifted from the documentation
+/// and taken with its error (as `Receiver::accept` takes it).
+struct Taken {
+    payload: Option<Payload>,
+    /// Why it is not fully typed.
+    drift: Option<Error>,
+    activity_id: Option<String>,
+    type_name: Option<String>,
+}
+
+impl From<Payload> for Taken {
+    fn from(payload: Payload) -> Self {
+        Taken {
+            activity_id: Some(payload.activity.id.as_str().to_owned()),
+            type_name: Some(payload.activity.kind.type_name().to_owned()),
+            payload: Some(payload),
+            drift: None,
+        }
+    }
+}
+
+impl From<Delivery> for Taken {
+    fn from(delivery: Delivery) -> Self {
+        Taken {
+            drift: delivery.error().cloned(),
+            activity_id: delivery.activity_id().map(str::to_owned),
+            type_name: delivery.type_name().map(str::to_owned),
+            payload: delivery.into_payload(),
+        }
+    }
 }
 
 /// Why a request was not accepted.
@@ -440,8 +506,9 @@ fn text_response(status: StatusCode, text: String) -> hyper::http::Result<Respon
         .body(Full::new(Bytes::from(text)))
 }
 
-/// Reads the body within the limit and hands it to the receiver.
-async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Payload, Refusal> {
+/// Reads the body within the limit and hands it to the receiver: to `accept`, or with
+/// `--strict` to `receive`.
+async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Taken, Refusal> {
     let receiver = &state.receiver;
     receiver
         .check_head(Some(&seen.query), seen.declared)
@@ -456,12 +523,17 @@ async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Paylo
     seen.key.in_body = clinchpad_webhook::strip_handshake_key(&bytes)
         .is_some_and(|kept| kept.len() != bytes.len());
     seen.body = Some(bytes.clone());
-    match receiver.receive(Some(&seen.query), &bytes) {
-        Ok(payload) => {
+    let taken = if state.strict {
+        receiver.receive(Some(&seen.query), &bytes).map(Taken::from)
+    } else {
+        receiver.accept(Some(&seen.query), &bytes).map(Taken::from)
+    };
+    match taken {
+        Ok(taken) => {
             if receiver.is_verified() {
                 seen.key.check = KeyCheck::Matched;
             }
-            Ok(payload)
+            Ok(taken)
         }
         Err(rejection) => Err(refused(seen, rejection)),
     }
@@ -511,6 +583,7 @@ async fn forward(
 fn verdict(seen: &Seen) -> (u16, &'static str) {
     match &seen.outcome {
         _ if seen.dropped => (StatusCode::SERVICE_UNAVAILABLE.as_u16(), "dropped"),
+        Ok(Taken { drift: Some(_), .. }) => (204, "drifted"),
         Ok(_) => (204, "accepted"),
         Err(refusal @ Refusal::Rejected(_)) => (refusal.status(), "refused"),
         Err(refusal @ Refusal::Ignored(..)) => (refusal.status(), "ignored"),
@@ -530,6 +603,9 @@ fn record(state: &State, seen: &Seen) {
         state.failed.fetch_add(1, Ordering::SeqCst);
     }
     let (status, verdict) = verdict(seen);
+    if verdict == "drifted" {
+        state.drifted.fetch_add(1, Ordering::SeqCst);
+    }
     let keys = state.key_texts();
     let query = capture::query_to_keep(&seen.query, &keys);
     let path = capture::path_to_keep(&seen.path, &keys);
@@ -563,14 +639,14 @@ fn record(state: &State, seen: &Seen) {
         status,
         error: match &seen.outcome {
             _ if seen.dropped => Some(DROPPED.to_owned()),
-            Ok(_) => None,
+            Ok(taken) => taken.drift.as_ref().map(ToString::to_string),
             Err(refusal) => Some(refusal.text()),
         },
         activity_type: seen
             .outcome
             .as_ref()
             .ok()
-            .map(|p| p.activity.kind.type_name().to_owned()),
+            .and_then(|taken| taken.type_name.clone()),
         forwarded: seen.forwarded.as_ref().map(|f| Forwarded {
             status: f.status,
             error: f.error.clone(),
@@ -598,7 +674,7 @@ fn text(state: &State, seen: &Seen, status: u16, verdict: &str, path: &str, quer
     let out = &state.out;
     let verdict_style = match verdict {
         "accepted" => Style::Good,
-        "dropped" => Style::Warn,
+        "drifted" | "dropped" => Style::Warn,
         _ => Style::Bad,
     };
     let mut line = format!(
@@ -609,9 +685,19 @@ fn text(state: &State, seen: &Seen, status: u16, verdict: &str, path: &str, quer
     );
     let mut details = String::new();
     match &seen.outcome {
-        Ok(payload) => {
-            line.push_str(&show::gist(payload));
-            if out.verbose {
+        Ok(taken) => {
+            match &taken.payload {
+                Some(payload) => line.push_str(&show::gist(payload)),
+                None => line.push_str(&shown(taken.type_name.as_deref().unwrap_or("?"))),
+            }
+            if let Some(err) = &taken.drift {
+                // Taken, not as documented: where it does not fit, under the line.
+                details.push_str(&format!("    {}\n", show::error_line(err, false)));
+                if let Some(body) = &seen.body {
+                    details.push_str(&show::caret(body, &state.key_texts(), err, 0, "    "));
+                }
+            }
+            if let (true, Some(payload)) = (out.verbose, &taken.payload) {
                 for summary_line in show::summary(payload).lines() {
                     details.push_str(&format!("    {summary_line}\n"));
                 }
@@ -681,10 +767,15 @@ fn json_line(
         "key": seen.key,
     });
     match &seen.outcome {
-        Ok(payload) => {
-            line["type"] = json!(payload.activity.kind.type_name());
-            line["activity_id"] = json!(payload.activity.id.as_str());
-            line["lead"] = json!(payload.lead.name);
+        Ok(taken) => {
+            line["type"] = json!(taken.type_name);
+            line["activity_id"] = json!(taken.activity_id);
+            if let Some(payload) = &taken.payload {
+                line["lead"] = json!(payload.lead.name);
+            }
+            if let Some(err) = &taken.drift {
+                line["error"] = show::error_json(err);
+            }
         }
         Err(Refusal::Rejected(rejection)) => {
             line["error"] = match rejection.error() {

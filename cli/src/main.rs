@@ -67,7 +67,8 @@ enum Command {
 /// Each FILE (standard input when none is given, or for -) holds one payload, possibly over
 /// many lines, or a stream of them one per line. A good payload is summarised (time, type,
 /// lead, stage, user, the type's fields, unknown fields flagged); a bad one is shown with its
-/// JSON path and a caret under the offending column.
+/// JSON path and a caret under the offending column, and a note when `listen` would still take
+/// it (as drifted: one JSON object whose shape does not fit the documentation).
 ///
 /// A line that `listen --save` wrote is shown as the request it was: its status and verdict,
 /// where its key was and whether it matched (as listen saw it: a capture keeps no key), and
@@ -85,8 +86,9 @@ pub struct InspectArgs {
 
 /// Run a local receiver that shows each delivery as it arrives.
 ///
-/// It answers exactly as the library's Receiver does: 204 for a good delivery, or 400, 401
-/// or 413 with the reason. Each request is printed with its time, verdict and status, and the
+/// It answers exactly as the library's Receiver::accept does: 204 for a delivery (shown as
+/// `drifted`, with its error and a caret, when its shape does not fit the documentation), or
+/// 400, 401 or 413 with the reason; with --strict, as Receiver::receive does. Each request is printed with its time, verdict and status, and the
 /// payload's gist, or the error with a caret under it. The key comes from --key (more than
 /// one while the key changes) or $CLINCHPAD_HANDSHAKE_KEY; with neither, listen refuses to
 /// start unless --unverified is given. Stop it with Ctrl-C: it gives the requests in flight
@@ -109,6 +111,13 @@ pub struct ListenArgs {
     /// Check no key: accept every valid payload from anyone who can reach the address
     #[arg(long)]
     unverified: bool,
+
+    /// Refuse (400) a verified delivery whose shape does not fit the documentation, as
+    /// `Receiver::receive` does. Without it, such a delivery is accepted and shown as
+    /// `drifted` with its error, as `Receiver::accept` takes it: what a receiver at the edge
+    /// should do, since ClinchPad does not retry
+    #[arg(long)]
+    strict: bool,
 
     /// The largest body accepted, in bytes
     #[arg(long, default_value_t = clinchpad_webhook::Receiver::DEFAULT_BODY_LIMIT, value_name = "BYTES")]

@@ -68,7 +68,8 @@ fn every_sample_type_is_accepted_and_shown_one_line_each() {
 }
 
 /// The output for people, when it is not a terminal, byte for byte but for the time: no
-/// colour, one line per delivery, the caret under a bad body's error.
+/// colour, one line per delivery, the caret under the error of a body that does not fit (taken,
+/// as drifted) or is not JSON (refused).
 #[test]
 fn the_output_for_people_is_exactly_this() {
     let listening = listen(&["--key", KEY], None);
@@ -86,9 +87,23 @@ fn the_output_for_people_is_exactly_this() {
         b"",
     );
     assert_eq!(wrong.status.code(), Some(1));
-    let bad = r#"{"activity": {"_id": "a", "type": "lead:won", "created_at": "10 Jan"}}"#;
-    let column = bad.find("\"10 Jan\"").unwrap() + 1;
-    let refused = send(&url, &["-", "--key-in", "query"], Some(KEY), bad.as_bytes());
+    let drifted = r#"{"activity": {"_id": "a", "type": "lead:won", "created_at": "10 Jan"}, "lead": {"_id": "l"}}"#;
+    let column = drifted.find("\"10 Jan\"").unwrap() + 1;
+    let taken = send(
+        &url,
+        &["-", "--key-in", "query"],
+        Some(KEY),
+        drifted.as_bytes(),
+    );
+    assert_eq!(taken.status.code(), Some(0), "{}", text(&taken));
+    let broken = r#"{"activity": {"_id": "a", "type"; "lead:won"}}"#;
+    let broken_at = broken.find(';').unwrap() + 1;
+    let refused = send(
+        &url,
+        &["-", "--key-in", "query"],
+        Some(KEY),
+        broken.as_bytes(),
+    );
     assert_eq!(refused.status.code(), Some(1));
     let query = send(
         &url,
@@ -98,7 +113,7 @@ fn the_output_for_people_is_exactly_this() {
     );
     assert_eq!(query.status.code(), Some(0));
 
-    let lines = listening.lines(6);
+    let lines = listening.lines(10);
     assert_eq!(
         untimed(&lines[0]),
         r#"204 accepted  lead:moved  Acme Corp  old_stage_name="Contact Made" new_stage_name="Offer"  by Dana Whitfield"#
@@ -107,17 +122,26 @@ fn the_output_for_people_is_exactly_this() {
         untimed(&lines[1]),
         "401 refused   handshake key does not match the expected key (key in the body)"
     );
+    // Taken, not as documented: the type, then the error, the body's line and the caret under
+    // the column (not timed, checked whole).
+    assert_eq!(untimed(&lines[2]), "204 drifted   lead:won");
     assert_eq!(
-        untimed(&lines[2]),
+        lines[3],
         format!(
-            r#"400 refused   invalid payload at `activity.created_at`, line 1, column {column}: invalid timestamp "10 Jan", expected RFC 3339 such as "2014-01-10T09:37:58Z""#
+            r#"    invalid payload at `activity.created_at`, line 1, column {column}: invalid timestamp "10 Jan", expected RFC 3339 such as "2014-01-10T09:37:58Z""#
         )
     );
-    // The body's line and the caret under the column: not timed, checked whole.
-    assert_eq!(lines[3], format!("    1 | {bad}"));
-    assert_eq!(lines[4], format!("      | {}^", " ".repeat(column - 1)));
+    assert_eq!(lines[4], format!("    1 | {drifted}"));
+    assert_eq!(lines[5], format!("      | {}^", " ".repeat(column - 1)));
+    // Not JSON: refused, the error on its line.
     assert_eq!(
-        untimed(&lines[5]),
+        untimed(&lines[6]),
+        format!("400 refused   body is not JSON: expected `:` at line 1, column {broken_at}")
+    );
+    assert_eq!(lines[7], format!("    1 | {broken}"));
+    assert_eq!(lines[8], format!("      | {}^", " ".repeat(broken_at - 1)));
+    assert_eq!(
+        untimed(&lines[9]),
         r#"204 accepted  note:created  Acme Corp  note_content="Asked for a quote for 20 seats."  by Dana Whitfield"#
     );
     assert!(
@@ -179,10 +203,10 @@ fn a_wrong_key_a_bad_body_and_an_oversized_body_are_refused_and_shown() {
         "{}",
         text(&none)
     );
-    // A bad body: 400, with its path.
-    let bad = send(&url, &["-"], Some(KEY), b"{\"activity\": []}");
+    // A body that is not JSON: 400, with where.
+    let bad = send(&url, &["-"], Some(KEY), b"{\"activity\": [}");
     assert!(
-        stdout_lines(&bad)[0].starts_with("400 ") && text(&bad).contains("`activity`"),
+        stdout_lines(&bad)[0].starts_with("400 ") && text(&bad).contains("body is not JSON"),
         "{}",
         text(&bad)
     );
@@ -263,7 +287,9 @@ fn a_capture_replayed_to_a_second_listen_gets_the_same_answers() {
         b"",
     );
     send(&url, &["--type", "lead:lost"], None, b"");
+    // Taken as drifted, and refused as not JSON.
     send(&url, &["-"], Some(KEY), b"{\"activity\": {\"_id\": 5}}");
+    send(&url, &["-"], Some(KEY), b"{\"activity\": {\"_id\": 5}");
     send(
         &url,
         &["-"],
@@ -272,7 +298,7 @@ fn a_capture_replayed_to_a_second_listen_gets_the_same_answers() {
     );
     let (_, first_lines, _) = first.stop();
     let saved = std::fs::read_to_string(&capture).unwrap();
-    assert_eq!(saved.lines().count(), 7, "{saved}");
+    assert_eq!(saved.lines().count(), 8, "{saved}");
     assert!(
         !saved.contains(KEY) && !saved.contains("s3cr3t"),
         "a key was saved:\n{saved}"
@@ -287,7 +313,7 @@ fn a_capture_replayed_to_a_second_listen_gets_the_same_answers() {
     let first_statuses = statuses(&first_lines);
     assert_eq!(
         first_statuses,
-        ["204", "204", "204", "401", "401", "400", "413"]
+        ["204", "204", "204", "401", "401", "204", "400", "413"]
     );
 
     let second = listen(&["--key", KEY, "--body-limit", "4000"], None);
@@ -299,7 +325,7 @@ fn a_capture_replayed_to_a_second_listen_gets_the_same_answers() {
     assert_eq!(replayed.status.code(), Some(1), "{}", text(&replayed));
     let answers: Vec<String> = stdout_lines(&replayed)
         .iter()
-        .take(7)
+        .take(8)
         .map(|l| l[..3].to_owned())
         .collect();
     assert_eq!(answers, first_statuses, "{}", text(&replayed));
@@ -309,7 +335,7 @@ fn a_capture_replayed_to_a_second_listen_gets_the_same_answers() {
     let gist = |lines: &[String]| {
         lines
             .iter()
-            .filter(|l| l.contains("accepted"))
+            .filter(|l| l.contains("accepted") || l.contains("drifted"))
             .map(|l| untimed(l).to_owned())
             .collect::<Vec<_>>()
     };
@@ -936,7 +962,9 @@ fn inspect_reads_a_capture() {
         None,
         b"",
     );
+    // Taken as drifted; refused as not JSON.
     send(&listening.address, &["-"], Some(KEY), b"{\"activity\": []}");
+    send(&listening.address, &["-"], Some(KEY), b"{\"activity\": [}");
     listening.stop();
     let file = capture.to_str().unwrap();
     let output = run(&["inspect", file], None, b"");
@@ -948,9 +976,11 @@ fn inspect_reads_a_capture() {
         "type:     lead:moved",
         "request:  401 refused at ",
         "key:      key in the body, did NOT match",
-        "request:  400 refused at ",
+        "request:  204 drifted at ",
         "body:     invalid payload at `activity`",
-        "3 payload(s): 1 good, 2 bad",
+        "request:  400 refused at ",
+        "body is not JSON: expected value at line 1, column 15",
+        "4 payload(s): 2 good, 2 bad",
     ] {
         assert!(all.contains(expected), "{expected:?} not in\n{all}");
     }
@@ -967,6 +997,9 @@ fn inspect_reads_a_capture() {
     assert_eq!(lines[0]["type"], "lead:moved");
     assert_eq!(lines[1]["capture"]["key"]["check"], "wrong");
     assert_eq!(lines[1]["ok"], false);
+    assert_eq!(lines[2]["capture"]["verdict"], "drifted");
+    assert_eq!(lines[2]["ok"], true);
+    assert_eq!(lines[2]["error"]["path"], "activity");
     let _ = std::fs::remove_file(&capture);
 }
 
@@ -995,5 +1028,119 @@ fn a_mistyped_type_or_a_key_with_its_newline_is_a_usage_error_that_helps() {
             text(&output)
         );
         assert!(!text(&output).contains("gfhkd1asfsa"), "{}", text(&output));
+    }
+}
+
+/// A verified delivery whose shape does not fit the documentation is taken (204), shown as
+/// drifted with its error and a caret, saved and forwarded; with `--strict`, refused (400).
+#[test]
+fn a_drifted_delivery_is_taken_by_default_and_refused_with_strict() {
+    let drifted = common::root().join("fixtures/drift/product_price_empty_string.json");
+    let drifted = drifted.to_str().unwrap();
+    let capture = common::temp_file("drifted.ndjson");
+    let (app_url, forwarded) = app(200, 1);
+    let tolerant = listen(
+        &[
+            "--key",
+            KEY,
+            "--save",
+            capture.to_str().unwrap(),
+            "--forward-to",
+            &app_url,
+        ],
+        None,
+    );
+    let json = listen(&["--key", KEY, "--json"], None);
+    let strict = listen(&["--key", KEY, "--strict"], None);
+    assert!(
+        strict
+            .banner
+            .iter()
+            .any(|line| line.contains("strict: refusing (400)")),
+        "{:?}",
+        strict.banner
+    );
+    for (listening, status) in [(&tolerant, 0), (&json, 0), (&strict, 1)] {
+        let sent = send(&listening.address, &[drifted], None, b"");
+        assert_eq!(sent.status.code(), Some(status), "{}", text(&sent));
+    }
+    let lines = tolerant.lines(4);
+    assert!(
+        untimed(&lines[0]).starts_with(
+            r#"204 drifted   product:added  Acme Corp — Product  product_name="Annual licence" product_quantity=3 product_price=""  by Webhook Testing  → app 200"#
+        ),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines[1],
+        r#"    invalid payload at `activity.product_price`, line 7, column 22: invalid number: string "", expected a number or a string holding one"#
+    );
+    assert_eq!(lines[2], r#"    7 |     "product_price": "","#);
+    assert_eq!(lines[3], format!("      | {}^", " ".repeat(21)));
+    let (_, body) = forwarded.recv_timeout(PATIENCE).expect("forwarded");
+    assert_eq!(body, std::fs::read(drifted).unwrap(), "the body as it came");
+    let line: serde_json::Value = serde_json::from_str(&json.lines(1)[0]).unwrap();
+    assert_eq!(line["verdict"], "drifted");
+    assert_eq!(line["status"], 204);
+    assert_eq!(line["type"], "product:added");
+    assert_eq!(line["error"]["path"], "activity.product_price");
+    let refused = strict.lines(1);
+    assert!(
+        untimed(&refused[0])
+            .starts_with("400 refused   invalid payload at `activity.product_price`"),
+        "{refused:?}"
+    );
+    let (status, _, stderr) = tolerant.stop();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "a drifted delivery is a delivery taken"
+    );
+    assert_eq!(
+        stderr.last().map(String::as_str),
+        Some(
+            "stopped: 1 request(s), 1 accepted (1 of them drifted), 0 refused or not answered 2xx"
+        )
+    );
+    let saved: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&capture).unwrap().trim()).unwrap();
+    assert_eq!(saved["verdict"], "drifted");
+    assert_eq!(saved["activity_type"], "product:added");
+    assert!(saved["error"]
+        .as_str()
+        .unwrap()
+        .contains("activity.product_price"));
+    assert!(saved["body"]
+        .as_str()
+        .unwrap()
+        .contains(r#""product_price": """#));
+
+    // `inspect` says what `listen` would do with it.
+    let output = run(&["inspect", drifted], None, b"");
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        text(&output).contains("take it (its key checked) as drifted"),
+        "{}",
+        text(&output)
+    );
+    let output = run(&["inspect", "--json", drifted], None, b"");
+    let line: serde_json::Value = serde_json::from_str(&stdout_lines(&output)[0]).unwrap();
+    assert_eq!(line["drifted"], true);
+    let _ = std::fs::remove_file(&capture);
+}
+
+/// A stop that comes as soon as `listen` says it listens is a clean stop, every time.
+#[test]
+fn a_stop_right_after_the_start_is_a_clean_stop() {
+    for _ in 0..5 {
+        let listening = listen(&["--key", KEY], None);
+        let (status, _, stderr) = listening.stop();
+        assert_eq!(status.code(), Some(0), "{stderr:?}");
+        assert!(
+            stderr
+                .iter()
+                .any(|line| line.starts_with("stopped: 0 request(s)")),
+            "{stderr:?}"
+        );
     }
 }

@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 
 use clinchpad_webhook::activity::*;
-use clinchpad_webhook::{escape_text, ActivityKind, Payload, Receiver};
+use clinchpad_webhook::{escape_text, ActivityKind, Delivery, Payload, Receiver};
 
 /// The environment variable holding the handshake key.
 pub const KEY_VARIABLE: &str = "CLINCHPAD_HANDSHAKE_KEY";
@@ -68,15 +68,25 @@ pub fn bind_address() -> String {
 
 /// Logs a delivery the receiver accepted: its text from the body escaped, so that a lead named
 /// `"x\n[INFO] admin logged in"` cannot forge a line of the log, and any configured key's
-/// text in it (a note quoting the key) masked.
-pub fn log_accepted(receiver: &Receiver, payload: &Payload) {
+/// text in it (a note quoting the key) masked. One that does not fit the documentation is
+/// logged as a warning with its error, which says where; a real service would store its body
+/// (`delivery.body_without_key()`) and the error here, to look at later.
+pub fn log_delivery(receiver: &Receiver, delivery: &Delivery) {
     let loggable = |text: &str| receiver.redact(&escape_text(text)).into_owned();
-    tracing::info!(
-        activity = %loggable(payload.activity.id.as_str()),
-        lead = %loggable(payload.lead.id.as_str()),
-        "{}",
-        loggable(&describe(payload))
-    );
+    match (delivery.payload(), delivery.error()) {
+        (Some(payload), None) => tracing::info!(
+            activity = %loggable(payload.activity.id.as_str()),
+            lead = %loggable(payload.lead.id.as_str()),
+            "{}",
+            loggable(&describe(payload))
+        ),
+        (_, error) => tracing::warn!(
+            activity = %loggable(delivery.activity_id().unwrap_or("?")),
+            r#type = %loggable(delivery.type_name().unwrap_or("?")),
+            "accepted a delivery that does not fit the documentation: {}",
+            error.map_or_else(String::new, ToString::to_string)
+        ),
+    }
 }
 
 /// Logs a request the receiver refused. The rejection never holds a key, so it can be logged

@@ -79,42 +79,56 @@ fn keep_pending<'de, A: MapAccess<'de>>(
 }
 
 /// Builds the kind from the pending fields. Where the reading tolerates drift, a documented
-/// type whose fields do not fit becomes [`ActivityKind::Drifted`], holding them as they came.
+/// type whose fields do not fit becomes [`ActivityKind::Drifted`] instead of an error.
+#[inline]
 fn build_kind<E: de::Error>(
     object: &ObjectReader<'_>,
     type_name: Cow<'_, str>,
     pending: &mut Pending<'_>,
 ) -> Result<ActivityKind, E> {
-    // Copied before the type's reader takes them out, and only on the tolerant path.
-    let drift = match object.track.tolerates_drift() {
-        true => ActivityType::from_wire(&type_name)
-            .map(|activity_type| (activity_type, pending.copy_of(activity_type.field_names()))),
-        false => None,
+    let kind = if object.track.tolerates_drift() {
+        build_kind_tolerantly(type_name, pending)
+    } else {
+        ActivityKind::from_pending(type_name, pending)
     };
-    match (ActivityKind::from_pending(type_name, pending), drift) {
-        (Ok(kind), _) => Ok(kind),
-        (Err(_), Some((activity_type, fields))) => {
+    kind.map_err(
+        |FieldError {
+             field,
+             message,
+             at_value,
+         }| {
+            let spot = if at_value { Spot::Value } else { Spot::End };
+            object.track.fail(field, spot);
+            E::custom(message)
+        },
+    )
+}
+
+/// [`build_kind`] on the tolerant path (out of the strict one's way): the type's fields as
+/// they came, when they do not fit.
+#[cold]
+#[inline(never)]
+fn build_kind_tolerantly(
+    type_name: Cow<'_, str>,
+    pending: &mut Pending<'_>,
+) -> Result<ActivityKind, FieldError> {
+    // Copied before the type's reader takes them out. (An unknown type takes whatever
+    // fields there are, and never fails.)
+    let Some(activity_type) = ActivityType::from_wire(&type_name) else {
+        return ActivityKind::from_pending(type_name, pending);
+    };
+    let fields = pending.copy_of(activity_type.field_names());
+    Ok(
+        ActivityKind::from_pending(type_name, pending).unwrap_or_else(|_| {
             for field in activity_type.field_names() {
                 pending.take(field);
             }
-            Ok(ActivityKind::Drifted {
+            ActivityKind::Drifted {
                 activity_type,
                 fields,
-            })
-        }
-        (
-            Err(FieldError {
-                field,
-                message,
-                at_value,
-            }),
-            None,
-        ) => {
-            let spot = if at_value { Spot::Value } else { Spot::End };
-            object.track.fail(field, spot);
-            Err(E::custom(message))
-        }
-    }
+            }
+        }),
+    )
 }
 
 /// Reads an [`ActivityKind`] on its own: `{"type": ..., <fields>}`. Fields other than the
