@@ -93,9 +93,10 @@ impl Output {
     }
 
     /// Writes a line about the command itself (what it listens on, why it stopped) to
-    /// standard error, with every known key masked.
+    /// standard error, as one line: escaped, so that whatever a message quotes (a file name,
+    /// an error from a library) cannot break it, and with every known key masked.
     pub fn say(&self, text: &str) {
-        let text = self.redact(text);
+        let text = self.redact(&escape_text(text));
         let _guard = self.lock.lock();
         let _ = writeln!(std::io::stderr().lock(), "{text}");
     }
