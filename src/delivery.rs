@@ -51,15 +51,17 @@ use crate::{strip_handshake_key, Error, Payload};
 #[derive(Clone, PartialEq)]
 pub struct Delivery {
     payload: Option<Payload>,
-    error: Option<Error>,
-    /// The activity's id and type as the body has them, when there is no payload to take
-    /// them from.
-    envelope: Envelope,
+    /// What only a delivery that does not fit has, boxed so that one that fits (the common
+    /// case, and a large value already) is not moved around the larger for it.
+    drift: Option<Box<Drift>>,
     body: Vec<u8>,
 }
 
-#[derive(Clone, Default, PartialEq)]
-struct Envelope {
+/// Why a delivery does not fit, and the activity's id and type as its body has them, for
+/// when there is no payload to take them from.
+#[derive(Clone, PartialEq)]
+struct Drift {
+    error: Error,
     activity_id: Option<String>,
     type_name: Option<String>,
 }
@@ -70,8 +72,7 @@ impl Delivery {
     pub(crate) fn typed(payload: Payload, body: Vec<u8>) -> Self {
         Delivery {
             payload: Some(payload),
-            error: None,
-            envelope: Envelope::default(),
+            drift: None,
             body,
         }
     }
@@ -85,7 +86,8 @@ impl Delivery {
         body: Vec<u8>,
     ) -> Self {
         let activity = value.and_then(|value| value.get("activity"));
-        let envelope = Envelope {
+        let drift = Drift {
+            error,
             // An id is opaque: a number is kept as its text.
             activity_id: activity.and_then(|activity| match activity.get("_id")? {
                 Value::String(id) => Some(id.clone()),
@@ -98,8 +100,7 @@ impl Delivery {
         };
         Delivery {
             payload,
-            error: Some(error),
-            envelope,
+            drift: Some(Box::new(drift)),
             body,
         }
     }
@@ -120,7 +121,7 @@ impl Delivery {
     /// error [`Receiver::receive`](crate::Receiver::receive) refuses the same body with.
     /// `None` when everything fits.
     pub fn error(&self) -> Option<&Error> {
-        self.error.as_ref()
+        self.drift.as_ref().map(|drift| &drift.error)
     }
 
     /// Whether everything fits: the payload is whole and there is no error.
@@ -132,23 +133,23 @@ impl Delivery {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn is_typed(&self) -> bool {
-        self.error.is_none()
+        self.drift.is_none()
     }
 
     /// The activity's `_id`: from the payload, or read from the body when the envelope does
     /// not fit (a number kept as its text); `None` when the body has none.
     pub fn activity_id(&self) -> Option<&str> {
-        match &self.payload {
-            Some(payload) => Some(payload.activity.id.as_str()),
-            None => self.envelope.activity_id.as_deref(),
+        match (&self.payload, &self.drift) {
+            (Some(payload), _) => Some(payload.activity.id.as_str()),
+            (None, drift) => drift.as_ref()?.activity_id.as_deref(),
         }
     }
 
     /// The activity's wire `type`, when it is a string.
     pub fn type_name(&self) -> Option<&str> {
-        match &self.payload {
-            Some(payload) => Some(payload.activity.kind.type_name()),
-            None => self.envelope.type_name.as_deref(),
+        match (&self.payload, &self.drift) {
+            (Some(payload), _) => Some(payload.activity.kind.type_name()),
+            (None, drift) => drift.as_ref()?.type_name.as_deref(),
         }
     }
 
@@ -179,7 +180,7 @@ impl fmt::Debug for Delivery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delivery")
             .field("payload", &self.payload)
-            .field("error", &self.error)
+            .field("error", &self.error())
             .field("activity_id", &self.activity_id())
             .field("type_name", &self.type_name())
             .field("body", &format_args!("<{} bytes>", self.body.len()))
