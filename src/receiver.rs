@@ -269,31 +269,33 @@ impl Receiver {
         }
         // The shape does not fit. Typed as far as the type's fields, when the rest fits;
         // otherwise read as a value, as strictly, to check it is one object and find its key.
-        let (payload, value) = match parse_tolerant(&body) {
-            Ok(payload) => (Some(payload), None),
+        let read = match parse_tolerant(&body) {
+            Ok(payload) => Drifted::Typed(payload),
             Err(_) => match read_value(&body) {
-                Ok(value) if value.is_object() => (None, Some(value)),
+                Ok(value) if value.is_object() => Drifted::Untyped(value),
                 Ok(_) => return Err(self.invalid(err)),
                 Err(structure) => return Err(self.invalid(structure)),
             },
         };
-        let key = match (&payload, &value) {
-            (Some(payload), _) => BodyKey::Text(
+        let key = match &read {
+            Drifted::Typed(payload) => BodyKey::Text(
                 payload
                     .handshake_key
                     .as_ref()
                     .map(ReceivedKey::expose_secret),
             ),
-            (None, Some(value)) => match value.get(KEY_FIELD) {
+            Drifted::Untyped(value) => match value.get(KEY_FIELD) {
                 None | Some(serde_json::Value::Null) => BodyKey::Text(None),
                 Some(serde_json::Value::String(key)) => BodyKey::Text(Some(key)),
                 Some(_) => BodyKey::NotText,
             },
-            (None, None) => BodyKey::Text(None),
         };
         self.check_body_key(key, query_keys)?;
         let err = self.redact_error(err);
-        Ok(Delivery::drifted(payload, err, value.as_ref(), body))
+        Ok(match read {
+            Drifted::Typed(payload) => Delivery::drifted(Some(payload), err, None, body),
+            Drifted::Untyped(value) => Delivery::drifted(None, err, Some(&value), body),
+        })
     }
 
     /// `text` with the text of every configured key masked (`***`), wherever it is: see
@@ -363,6 +365,13 @@ impl Receiver {
         }
         Ok(count)
     }
+}
+
+/// A body that is not a payload, read as far as it goes: typed but for its type's fields, or
+/// only as one JSON object.
+enum Drifted {
+    Typed(Payload),
+    Untyped(serde_json::Value),
 }
 
 /// The body's copy of the key, as the body has it.

@@ -275,14 +275,13 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stop: StopSignal) {
     // Idle connections close now; those serving a request close after its answer.
     let mut connections = std::pin::pin!(graceful.shutdown());
     let deadline = Instant::now() + DRAIN;
-    loop {
-        while state.in_flight.load(Ordering::SeqCst) > 0 {
+    // Past this, nothing more is waited for, whatever a handler or a client does.
+    let last = deadline + DRAIN;
+    while Instant::now() < last {
+        while state.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < last {
             if Instant::now() >= deadline {
+                // Each handler still in flight records itself as dropped and answers 503.
                 state.drain_over.send_replace(true);
-            }
-            if Instant::now() >= deadline + DRAIN {
-                // A handler that does not end even when told to: nothing more to wait for.
-                return;
             }
             tokio::time::sleep(POLL).await;
         }
