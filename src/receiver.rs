@@ -270,7 +270,7 @@ impl Receiver {
         // The shape does not fit. Typed as far as the type's fields, when the rest fits;
         // otherwise read as a value, as strictly, to check it is one object and find its key.
         let read = match parse_tolerant(&body) {
-            Ok(payload) => Drifted::Typed(payload),
+            Ok(payload) => Drifted::Typed(Box::new(payload)),
             Err(_) => match read_value(&body) {
                 Ok(value) if value.is_object() => Drifted::Untyped(value),
                 Ok(_) => return Err(self.invalid(err)),
@@ -293,7 +293,7 @@ impl Receiver {
         self.check_body_key(key, query_keys)?;
         let err = self.redact_error(err);
         Ok(match read {
-            Drifted::Typed(payload) => Delivery::drifted(Some(payload), err, None, body),
+            Drifted::Typed(payload) => Delivery::drifted(Some(*payload), err, None, body),
             Drifted::Untyped(value) => Delivery::drifted(None, err, Some(&value), body),
         })
     }
@@ -370,7 +370,7 @@ impl Receiver {
 /// A body that is not a payload, read as far as it goes: typed but for its type's fields, or
 /// only as one JSON object.
 enum Drifted {
-    Typed(Payload),
+    Typed(Box<Payload>),
     Untyped(serde_json::Value),
 }
 

@@ -1,0 +1,56 @@
+//! [`Clock`]: where the inbox gets the time, so that tests can hold it still.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// The time, in milliseconds since the Unix epoch (UTC). The inbox reads it to stamp
+/// deliveries, to decide what is due, and to schedule retries; waiting between polls is real
+/// time whatever the clock.
+pub trait Clock: Send + Sync + 'static {
+    /// Now, in milliseconds since the Unix epoch.
+    fn now_ms(&self) -> i64;
+}
+
+/// The system's clock: what [`Inbox::open`](crate::Inbox::open) uses.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        i64::try_from(now.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// A clock that moves only when told: for tests of retries and backoff.
+///
+/// ```
+/// use clinchpad_webhook_inbox::{Clock, ManualClock};
+///
+/// let clock = ManualClock::at(1_000);
+/// clock.advance(std::time::Duration::from_secs(2));
+/// assert_eq!(clock.now_ms(), 3_000);
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct ManualClock(Arc<AtomicI64>);
+
+impl ManualClock {
+    /// A clock showing `ms` milliseconds since the epoch.
+    pub fn at(ms: i64) -> Self {
+        ManualClock(Arc::new(AtomicI64::new(ms)))
+    }
+
+    /// Moves the clock (and every clone of it) forward by `by`.
+    pub fn advance(&self, by: std::time::Duration) {
+        let by = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.0.fetch_add(by, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}

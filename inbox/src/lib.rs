@@ -1,0 +1,52 @@
+//! The inbox: every ClinchPad delivery stored once, then processed until it succeeds.
+//!
+//! After a receiver answers 2xx, the delivery is the application's to keep. The inbox keeps
+//! it in a table (SQLite for one process, PostgreSQL for several receivers and workers on
+//! one database): [`Inbox::store`] writes it in one statement keyed on its activity id, so a
+//! delivery that comes twice is stored once, and the receiver answers once it is committed;
+//! a [`Worker`] then runs the application's handler on it, retrying with backoff until it
+//! succeeds or is given up as dead, at least once even if a worker is killed mid-handler. A
+//! delivery that does not fit the documentation is kept too, for a handler of its own or for
+//! inspection. No handshake key is ever stored.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use clinchpad_webhook::{HandshakeKey, Payload, Receiver};
+//! use clinchpad_webhook_inbox::{Inbox, Outcome, Stored};
+//!
+//! # let dir = std::env::temp_dir().join(format!("inbox-crate-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let url = format!("sqlite://{}/inbox.db", dir.display());
+//! // At start-up: the schema is created or migrated.
+//! let inbox = Inbox::open(&url).await?;
+//!
+//! // Per request: verify, store, answer 2xx.
+//! let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+//! let delivery = receiver.accept(None, &std::fs::read("../fixtures/note_created.json")?)?;
+//! assert_eq!(inbox.store(&delivery).await?, Stored::New);
+//!
+//! // Elsewhere, a worker: `Err` is tried again later, with backoff.
+//! let worker = inbox.worker(|payload: Payload| async move {
+//!     println!("{} on {}", payload.activity.kind.type_name(), payload.lead.name);
+//!     Ok::<(), String>(())
+//! });
+//! assert!(matches!(worker.run_once().await?, Some(Outcome::Done { .. })));
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod clock;
+mod entry;
+mod error;
+mod inbox;
+mod schema;
+mod worker;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use entry::{Entry, State, Stored};
+pub use error::InboxError;
+pub use inbox::Inbox;
+pub use worker::{DriftHandler, Handler, HandlerFuture, Outcome, Report, Worker};
