@@ -142,11 +142,13 @@
 //!
 //! # Storing and deduplicating
 //!
-//! `Serialize` writes the payload as ClinchPad sends it, handshake key included, so that it
-//! reads back equal. To store, log or forward a payload, check its key, then drop it with
-//! [`Payload::without_handshake_key`]. ClinchPad does not say whether it retries, and a
-//! delivery can arrive twice: store it once per activity `_id`, checked after verification,
-//! with a unique constraint in your database, and answer 2xx for a duplicate.
+//! The `clinchpad-webhook-inbox` package stores every delivery once, on SQLite or PostgreSQL,
+//! and processes it until it succeeds. Doing it yourself: `Serialize` writes the payload as
+//! ClinchPad sends it, handshake key included, so that it reads back equal; to store, log or
+//! forward a payload, check its key, then drop it with [`Payload::without_handshake_key`].
+//! ClinchPad does not say whether it retries, and a delivery can arrive twice: store it once
+//! per activity `_id`, checked after verification, with a unique constraint in your database,
+//! answer 2xx for a duplicate, and process it only after it is stored.
 //!
 //! ```
 //! use std::collections::HashMap;
@@ -307,9 +309,3 @@ pub use raw::{strip_handshake_key, strip_handshake_key_from_query};
 pub use receiver::{Receiver, Rejection};
 pub use user::User;
 pub use verify::{verify, verify_key};
-
-/// The README's Rust examples, compiled and run as doctests so that they stay true (with every
-/// feature on: they show the framework adapters and the test support).
-#[cfg(all(doctest, feature = "axum", feature = "actix-web", feature = "testing"))]
-#[doc = include_str!("../README.md")]
-struct ReadmeDoctests;

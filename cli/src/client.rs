@@ -27,13 +27,13 @@ pub const FILLER_MAX: u64 = 64 * 1024 * 1024;
 pub const NO_ANSWER: u8 = 3;
 
 /// One request to send.
-struct Delivery {
+pub(crate) struct Delivery {
     /// Where it comes from, for the report: `sample`, `file:line`.
-    source: String,
+    pub(crate) source: String,
     /// Its activity type, when its body says.
-    label: String,
-    body: Vec<u8>,
-    query: String,
+    pub(crate) label: String,
+    pub(crate) body: Vec<u8>,
+    pub(crate) query: String,
 }
 
 pub async fn send(args: SendArgs, key: Option<HandshakeKey>, out: &Output) -> ExitCode {
@@ -275,7 +275,7 @@ fn type_of(body: &[u8]) -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-fn usage(out: &Output, problem: &str) -> ExitCode {
+pub(crate) fn usage(out: &Output, problem: &str) -> ExitCode {
     out.warn(problem);
     ExitCode::from(2)
 }
@@ -317,7 +317,7 @@ pub fn shown_url(url: &str) -> String {
 /// sent and answered 2xx; [`NO_ANSWER`] when some got no answer at all; 1 when some answer
 /// was not 2xx or `skipped` lines were not sent. Whatever a receiver echoes back is printed
 /// with every key the command knows masked.
-async fn post_all(
+pub(crate) async fn post_all(
     url: &str,
     deliveries: Vec<Delivery>,
     skipped: usize,

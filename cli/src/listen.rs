@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use clinchpad_webhook::{Delivery, Error, HandshakeKey, Payload, Receiver, Rejection};
+use clinchpad_webhook_inbox::{Inbox, Stored};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
@@ -30,6 +31,7 @@ use tokio::sync::watch;
 
 use crate::capture::{self, Forwarded, KeyCheck, KeySeen, Record};
 use crate::client::{self, round, shown_url};
+use crate::inbox::shown_store;
 use crate::output::{clock, shown, Output, Style};
 use crate::show;
 use crate::ListenArgs;
@@ -53,6 +55,8 @@ struct State {
     path: String,
     out: Arc<Output>,
     save: Option<Mutex<File>>,
+    /// The inbox each delivery is stored in before it is answered.
+    store: Option<Inbox>,
     forward: Option<(reqwest::Client, reqwest::Url)>,
     seen: AtomicUsize,
     failed: AtomicUsize,
@@ -154,6 +158,15 @@ async fn start(
             Some((client::client(args.ca_cert.as_deref())?, url))
         }
     };
+    let store = match &args.store {
+        None => None,
+        Some(url) => Some(
+            Inbox::open(url)
+                .await
+                .map_err(|err| format!("cannot open the inbox at {}: {err}", shown_store(url)))?
+                .masking_keys_of(&receiver),
+        ),
+    };
     let listener = TcpListener::bind(&args.addr)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", shown(&args.addr)))?;
@@ -182,6 +195,12 @@ async fn start(
             shown(&file.display().to_string())
         ));
     }
+    if let Some(url) = &args.store {
+        out.say(&format!(
+            "storing each delivery in the inbox at {} before answering (no key is stored)",
+            shown_store(url)
+        ));
+    }
     if let Some((_, url)) = &forward {
         out.say(&format!(
             "forwarding accepted deliveries to {}",
@@ -197,6 +216,7 @@ async fn start(
         path,
         out: out.clone(),
         save,
+        store,
         forward,
         seen: AtomicUsize::new(0),
         failed: AtomicUsize::new(0),
@@ -359,6 +379,8 @@ struct Seen {
     outcome: Result<Taken, Refusal>,
     key: KeySeen,
     forwarded: Option<Forwarded>,
+    /// What the inbox said, when there is one and the delivery was taken.
+    stored: Option<Stored>,
     /// Not answered when `listen` stopped: answered 503 and counted as dropped.
     dropped: bool,
 }
@@ -401,6 +423,8 @@ enum Refusal {
     Rejected(Rejection),
     /// Not a POST to the path.
     Ignored(StatusCode, String),
+    /// Taken, but the inbox could not store it: answered 503, so that the sender sees it.
+    Unstored(String),
 }
 
 impl Refusal {
@@ -408,6 +432,7 @@ impl Refusal {
         match self {
             Refusal::Rejected(rejection) => rejection.status(),
             Refusal::Ignored(status, _) => status.as_u16(),
+            Refusal::Unstored(_) => StatusCode::SERVICE_UNAVAILABLE.as_u16(),
         }
     }
 
@@ -415,6 +440,7 @@ impl Refusal {
         match self {
             Refusal::Rejected(rejection) => rejection.to_string(),
             Refusal::Ignored(_, text) => text.clone(),
+            Refusal::Unstored(error) => format!("not stored in the inbox: {error}"),
         }
     }
 }
@@ -449,6 +475,7 @@ async fn handle(
             ..KeySeen::default()
         },
         forwarded: None,
+        stored: None,
         dropped: false,
     };
     if seen.path != state.path {
@@ -522,19 +549,40 @@ async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Taken
     seen.key.in_body = clinchpad_webhook::strip_handshake_key(&bytes)
         .is_some_and(|kept| kept.len() != bytes.len());
     seen.body = Some(bytes.clone());
-    let taken = if state.strict {
-        receiver.receive(Some(&seen.query), &bytes).map(Taken::from)
-    } else {
-        receiver.accept(Some(&seen.query), &bytes).map(Taken::from)
-    };
-    match taken {
-        Ok(taken) => {
-            if receiver.is_verified() {
-                seen.key.check = KeyCheck::Matched;
+    // Stored (when there is an inbox) before it is answered.
+    let (taken, stored) = if state.strict {
+        match receiver.receive(Some(&seen.query), &bytes) {
+            Ok(payload) => {
+                let stored = match &state.store {
+                    Some(inbox) => Some(inbox.store_payload(&payload).await),
+                    None => None,
+                };
+                (Taken::from(payload), stored)
             }
+            Err(rejection) => return Err(refused(seen, rejection)),
+        }
+    } else {
+        match receiver.accept(Some(&seen.query), &bytes) {
+            Ok(delivery) => {
+                let stored = match &state.store {
+                    Some(inbox) => Some(inbox.store(&delivery).await),
+                    None => None,
+                };
+                (Taken::from(delivery), stored)
+            }
+            Err(rejection) => return Err(refused(seen, rejection)),
+        }
+    };
+    if receiver.is_verified() {
+        seen.key.check = KeyCheck::Matched;
+    }
+    match stored {
+        None => Ok(taken),
+        Some(Ok(stored)) => {
+            seen.stored = Some(stored);
             Ok(taken)
         }
-        Err(rejection) => Err(refused(seen, rejection)),
+        Some(Err(err)) => Err(Refusal::Unstored(err.to_string())),
     }
 }
 
@@ -586,6 +634,7 @@ fn verdict(seen: &Seen) -> (u16, &'static str) {
         Ok(_) => (204, "accepted"),
         Err(refusal @ Refusal::Rejected(_)) => (refusal.status(), "refused"),
         Err(refusal @ Refusal::Ignored(..)) => (refusal.status(), "ignored"),
+        Err(refusal @ Refusal::Unstored(_)) => (refusal.status(), "unstored"),
     }
 }
 
@@ -715,6 +764,11 @@ fn text(state: &State, seen: &Seen, status: u16, verdict: &str, path: &str, quer
             }
         }
     }
+    match seen.stored {
+        Some(Stored::New) => line.push_str("  → stored"),
+        Some(Stored::Duplicate) => line.push_str("  → stored before"),
+        None => {}
+    }
     if let Some(forwarded) = &seen.forwarded {
         match (forwarded.status, &forwarded.error) {
             (Some(app), _) => line.push_str(&format!(
@@ -789,6 +843,9 @@ fn json_line(
     }
     if let Some(forwarded) = &seen.forwarded {
         line["forwarded"] = json!(forwarded);
+    }
+    if let Some(stored) = seen.stored {
+        line["stored"] = json!(stored);
     }
     line
 }

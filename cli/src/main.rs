@@ -10,6 +10,7 @@
 mod capture;
 mod client;
 mod documents;
+mod inbox;
 mod inspect;
 mod listen;
 mod mask;
@@ -60,6 +61,75 @@ enum Command {
     Listen(ListenArgs),
     Send(SendArgs),
     Replay(ReplayArgs),
+    Inbox(InboxArgs),
+}
+
+/// Look into the inbox `listen --store` (or an application) keeps deliveries in, retry them,
+/// and send them again.
+///
+/// The inbox is a table on SQLite (sqlite://FILE) or PostgreSQL (postgres://USER@HOST/DB),
+/// from --store or $CLINCHPAD_INBOX. It holds each delivery once, without its key, with where
+/// it is in its processing: pending, running, done or dead.
+#[derive(Args)]
+pub struct InboxArgs {
+    /// The inbox's database: sqlite://FILE or postgres://USER@HOST/DATABASE
+    #[arg(long, global = true, env = "CLINCHPAD_INBOX", value_name = "URL")]
+    store: Option<String>,
+
+    #[command(subcommand)]
+    command: InboxCommand,
+}
+
+#[derive(Subcommand)]
+pub enum InboxCommand {
+    /// One line per delivery, the latest first: received, state, attempts, type, id, lead, last error
+    List {
+        /// Only the deliveries in STATE
+        #[arg(long, value_enum, value_name = "STATE")]
+        state: Option<InboxState>,
+        /// At most N deliveries
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        limit: u32,
+    },
+    /// Everything the inbox keeps of one delivery, its body (without its key) included
+    Show {
+        /// The delivery's id (its activity `_id`, or the `sha256:` key `list` shows)
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Make a delivery due now, its attempts counted afresh (a dead one, or a done one to run again)
+    Retry {
+        /// The delivery's id
+        #[arg(
+            value_name = "ID",
+            required_unless_present = "dead",
+            conflicts_with = "dead"
+        )]
+        id: Option<String>,
+        /// Every dead delivery
+        #[arg(long)]
+        dead: bool,
+    },
+    /// POST a stored delivery to URL, with the key (--key or $CLINCHPAD_HANDSHAKE_KEY) put back
+    Replay {
+        /// The delivery's id
+        #[arg(value_name = "ID")]
+        id: String,
+        /// The receiver's URL (http:// or https://)
+        #[arg(long, value_name = "URL")]
+        to: String,
+        #[command(flatten)]
+        sending: SendingArgs,
+    },
+}
+
+/// A delivery's state in the inbox.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum InboxState {
+    Pending,
+    Running,
+    Done,
+    Dead,
 }
 
 /// Show what payloads say, or where they are wrong.
@@ -127,6 +197,12 @@ pub struct ListenArgs {
     /// verdict, status), for `replay`
     #[arg(long, value_name = "FILE")]
     save: Option<std::path::PathBuf>,
+
+    /// Store each accepted delivery in the inbox at URL (sqlite://FILE or
+    /// postgres://USER@HOST/DATABASE) before answering, without its key: answered 2xx once it
+    /// is stored, 503 when it cannot be; `clinchpad-webhook inbox` looks into it
+    #[arg(long, value_name = "URL")]
+    store: Option<String>,
 
     /// Pass each accepted delivery on to URL (same body and query, key included) and show the
     /// app's status and time
@@ -231,6 +307,11 @@ fn main() -> ExitCode {
         Command::Listen(args) => args.keys.clone(),
         Command::Send(args) => args.sending.key.iter().cloned().collect(),
         Command::Replay(args) => args.sending.key.iter().cloned().collect(),
+        Command::Inbox(InboxArgs {
+            command: InboxCommand::Replay { sending, .. },
+            ..
+        }) => sending.key.iter().cloned().collect(),
+        Command::Inbox(_) => Vec::new(),
     };
     let keys = match keys(given) {
         Ok(keys) => keys,
@@ -259,6 +340,9 @@ fn main() -> ExitCode {
         }
         Command::Replay(args) => {
             runtime().map(|runtime| runtime.block_on(client::replay(args, first, &out)))
+        }
+        Command::Inbox(args) => {
+            runtime().map(|runtime| runtime.block_on(inbox::run(args, first, &out)))
         }
     };
     result.unwrap_or_else(|problem| {

@@ -83,7 +83,8 @@ impl Inbox {
             }
         };
         sqlx::any::install_default_drivers();
-        let mut options = AnyPoolOptions::new();
+        // A database that does not answer makes a request fail in seconds (503), not hang.
+        let mut options = AnyPoolOptions::new().acquire_timeout(std::time::Duration::from_secs(5));
         if backend == Backend::Sqlite {
             options = options.after_connect(|connection, _| {
                 Box::pin(async move {

@@ -38,6 +38,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "actix-web")]
+pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod clock;
 mod entry;
 mod error;
@@ -50,3 +54,15 @@ pub use entry::{Entry, State, Stored};
 pub use error::InboxError;
 pub use inbox::Inbox;
 pub use worker::{DriftHandler, Handler, HandlerFuture, Outcome, Report, Worker};
+
+/// The README's Rust examples, compiled and run as doctests so that they stay true: here, where
+/// both this crate and the library are at hand, with every feature on (they show the framework
+/// adapters, the test support and the inbox).
+#[cfg(all(doctest, feature = "axum", feature = "actix-web"))]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
+
+/// What an adapter answers, with 503, when the database fails: no detail of the database
+/// reaches whoever sent the request.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+const UNSTORED: &str = "the delivery could not be stored; try again later";

@@ -1,0 +1,231 @@
+//! `listen --store` and `inbox`: deliveries stored once before they are answered, on SQLite
+//! and PostgreSQL; a store that fails is a 503, with the delivery kept by `--save`; `inbox
+//! list`, `show`, `retry` and `replay` as an operator uses them; no key in the database or in
+//! any output.
+
+mod common;
+#[path = "../../inbox/tests/common/postgres.rs"]
+mod postgres;
+
+use common::{listen, run, temp_file, text};
+
+const KEY: &str = "gfhkd1asfsa";
+
+fn sqlite(name: &str) -> (String, std::path::PathBuf) {
+    let file = temp_file(&format!("{name}.db"));
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    (format!("sqlite://{}", file.display()), file)
+}
+
+fn send(url: &str, args: &[&str]) -> std::process::Output {
+    let mut full = vec!["send", url];
+    full.extend_from_slice(args);
+    run(&full, Some(KEY), b"")
+}
+
+fn inbox(store: &str, args: &[&str]) -> std::process::Output {
+    let mut full = vec!["inbox", "--store", store];
+    full.extend_from_slice(args);
+    run(&full, Some(KEY), b"")
+}
+
+fn json_lines(output: &std::process::Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+#[test]
+fn listen_stores_each_delivery_once_and_inbox_shows_retries_and_replays_them() {
+    let (sqlite_url, file) = sqlite("listen-store");
+    let server = postgres::shared();
+    let postgres_url = server.fresh_database("cli_listen_store");
+    for store in [sqlite_url.as_str(), postgres_url.as_str()] {
+        let listening = listen(&["--key", KEY, "--store", store], None);
+        let url = listening.address.clone();
+        assert_eq!(send(&url, &["--type", "lead:moved"]).status.code(), Some(0));
+        assert_eq!(
+            send(&url, &["--type", "lead:moved"]).status.code(),
+            Some(0),
+            "a duplicate is a 2xx"
+        );
+        assert_eq!(
+            send(&url, &["fixtures/drift/pipe_list.json"]).status.code(),
+            Some(0)
+        );
+        let forged = run(
+            &["send", &url, "--type", "lead:won", "--key", "guess"],
+            None,
+            b"",
+        );
+        assert_eq!(forged.status.code(), Some(1));
+        let lines = listening.lines(6);
+        assert!(lines[0].ends_with("→ stored"), "{lines:?}");
+        assert!(lines[1].ends_with("→ stored before"), "{lines:?}");
+        assert!(
+            lines[2].contains("drifted") && lines[2].ends_with("→ stored"),
+            "{lines:?}"
+        );
+        let (status, _, _) = listening.stop();
+        assert_eq!(status.code(), Some(1), "the forged one was refused");
+
+        let listed = inbox(store, &["list", "--json"]);
+        assert_eq!(listed.status.code(), Some(0), "{}", text(&listed));
+        let entries = json_lines(&listed);
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        let drifted = entries.iter().find(|e| e["typed"] == false).unwrap();
+        assert_eq!(drifted["type"], "source:removed");
+        let moved = entries.iter().find(|e| e["type"] == "lead:moved").unwrap();
+        assert_eq!(moved["state"], "pending");
+        let id = moved["id"].as_str().unwrap().to_owned();
+
+        let people = inbox(store, &["list"]);
+        let people = text(&people);
+        assert!(people.contains("source:removed (dri"), "{people}");
+        assert!(people.contains(&id), "{people}");
+
+        let shown = inbox(store, &["show", &id]);
+        let shown = text(&shown);
+        assert!(
+            shown.contains("type:       lead:moved")
+                && shown.contains("state:      pending (0 attempts)"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("\"old_stage_name\": \"Contact Made\""),
+            "{shown}"
+        );
+        let shown_json = json_lines(&inbox(store, &["show", &id, "--json"]));
+        assert_eq!(shown_json[0]["state"], "pending");
+        assert_eq!(inbox(store, &["show", "no-such-id"]).status.code(), Some(1));
+
+        assert_eq!(inbox(store, &["retry", &id]).status.code(), Some(0));
+        let dead = inbox(store, &["retry", "--dead"]);
+        assert!(
+            text(&dead).contains("0 dead delivery(ies) due again now"),
+            "{}",
+            text(&dead)
+        );
+        assert_eq!(
+            inbox(store, &["retry", "no-such-id"]).status.code(),
+            Some(1)
+        );
+
+        // Replayed to a receiver, with the key put back: accepted as it was.
+        let second = listen(&["--key", KEY], None);
+        let replayed = inbox(store, &["replay", &id, "--to", &second.address]);
+        assert_eq!(replayed.status.code(), Some(0), "{}", text(&replayed));
+        let (_, lines, _) = second.stop();
+        assert!(lines[0].contains("204 accepted  lead:moved"), "{lines:?}");
+
+        for output in [people, shown, text(&listed), text(&replayed)] {
+            assert!(!output.contains(KEY), "{output}");
+        }
+    }
+    // No key in the database's file either.
+    let mut bytes = std::fs::read(&file).unwrap();
+    if let Ok(wal) = std::fs::read(format!("{}-wal", file.display())) {
+        bytes.extend(wal);
+    }
+    assert!(
+        !bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()),
+        "a key in the SQLite file"
+    );
+}
+
+/// A delivery the inbox cannot store is answered 503, never 2xx, and `--save` keeps it.
+#[test]
+fn a_delivery_the_inbox_cannot_store_is_a_503_and_saved_for_replay() {
+    let server = postgres::Server::start("cli-outage");
+    let capture = temp_file("unstored.ndjson");
+    let store = server.url("postgres");
+    let listening = listen(
+        &[
+            "--key",
+            KEY,
+            "--store",
+            &store,
+            "--save",
+            capture.to_str().unwrap(),
+        ],
+        None,
+    );
+    server.stop();
+    let answer = send(&listening.address, &["--type", "lead:won"]);
+    assert_eq!(answer.status.code(), Some(1), "{}", text(&answer));
+    assert!(
+        String::from_utf8_lossy(&answer.stdout).starts_with("503 "),
+        "{}",
+        text(&answer)
+    );
+    let line = &listening.lines(1)[0];
+    assert!(
+        line.contains("503 unstored  not stored in the inbox: "),
+        "{line}"
+    );
+    let (status, _, _) = listening.stop();
+    assert_eq!(status.code(), Some(1));
+    let saved: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&capture).unwrap().trim()).unwrap();
+    assert_eq!(saved["verdict"], "unstored");
+    assert!(
+        saved["body"].as_str().unwrap().contains("lead:won"),
+        "the delivery is kept"
+    );
+    // Back up: replayed from the capture, it is stored.
+    server.run();
+    let again = listen(&["--key", KEY, "--store", &store], None);
+    let replayed = run(
+        &[
+            "replay",
+            capture.to_str().unwrap(),
+            "--to",
+            &again.address,
+            "--only-failed",
+        ],
+        Some(KEY),
+        b"",
+    );
+    assert_eq!(replayed.status.code(), Some(0), "{}", text(&replayed));
+    assert!(again.lines(1)[0].ends_with("→ stored"));
+}
+
+#[test]
+fn inbox_says_what_is_wrong_with_its_arguments() {
+    let no_store = run(&["inbox", "list"], None, b"");
+    assert_eq!(no_store.status.code(), Some(2));
+    assert!(
+        text(&no_store).contains("--store URL or set CLINCHPAD_INBOX"),
+        "{}",
+        text(&no_store)
+    );
+    let bad = run(
+        &["inbox", "--store", "mysql://u:s3cr3t@h/db", "list"],
+        None,
+        b"",
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad).contains("not an inbox URL"), "{}", text(&bad));
+    let unreachable = run(
+        &[
+            "inbox",
+            "--store",
+            "postgres://u:s3cr3t@127.0.0.1:9/db",
+            "list",
+        ],
+        None,
+        b"",
+    );
+    assert_eq!(unreachable.status.code(), Some(2), "{}", text(&unreachable));
+    assert!(
+        text(&unreachable).contains("postgres://u:***@127.0.0.1:9/db"),
+        "{}",
+        text(&unreachable)
+    );
+    for output in [bad, unreachable] {
+        assert!(!text(&output).contains("s3cr3t"), "{}", text(&output));
+    }
+}

@@ -1,0 +1,42 @@
+//! An [actix-web](https://docs.rs/actix-web/4) handler that stores each delivery and answers:
+//! [`store`]. **Available with the crate feature `actix-web` only.**
+//!
+//! ```
+//! use actix_web::{web, App};
+//! use clinchpad_webhook::{HandshakeKey, Receiver};
+//! use clinchpad_webhook_inbox::Inbox;
+//!
+//! fn app(receiver: Receiver, inbox: Inbox) -> App<
+//!     impl actix_web::dev::ServiceFactory<
+//!         actix_web::dev::ServiceRequest,
+//!         Config = (),
+//!         Response = actix_web::dev::ServiceResponse,
+//!         Error = actix_web::Error,
+//!         InitError = (),
+//!     >,
+//! > {
+//!     App::new()
+//!         .app_data(receiver)
+//!         .app_data(web::Data::new(inbox))
+//!         .route("/hooks/clinchpad", web::post().to(clinchpad_webhook_inbox::actix::store))
+//! }
+//! ```
+
+use ::actix_web::{web, HttpResponse};
+use clinchpad_webhook::Delivery;
+
+use crate::Inbox;
+
+/// Stores the delivery, then answers: `204 No Content` once it is committed (new, or a
+/// duplicate of one stored before), `503 Service Unavailable` when the database fails. Never
+/// waits for a handler. The app's data provides the
+/// [`Receiver`](clinchpad_webhook::Receiver) and the [`Inbox`] (as `web::Data<Inbox>`). See
+/// the `axum` feature's `store`, which this mirrors.
+pub async fn store(inbox: web::Data<Inbox>, delivery: Delivery) -> HttpResponse {
+    match inbox.store(&delivery).await {
+        Ok(_) => HttpResponse::NoContent().finish(),
+        Err(_) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body(crate::UNSTORED),
+    }
+}

@@ -1,0 +1,190 @@
+//! The store-and-answer adapters over real HTTP: an axum router served by hyper and an
+//! actix-web server on 127.0.0.1, posted to by hyper's client. 2xx only once a delivery is
+//! committed; 503, and never a 2xx, while the database is down.
+#![cfg(all(feature = "axum", feature = "actix-web"))]
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use axum::routing;
+use axum::Router;
+use clinchpad_webhook::Receiver;
+use clinchpad_webhook_inbox::{Inbox, State};
+use common::{databases, fixture, receiver};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+
+const PATH: &str = "/hooks/clinchpad";
+
+#[derive(Clone)]
+struct AppState {
+    receiver: Receiver,
+    inbox: Inbox,
+}
+
+impl FromRef<AppState> for Receiver {
+    fn from_ref(state: &AppState) -> Receiver {
+        state.receiver.clone()
+    }
+}
+
+impl FromRef<AppState> for Inbox {
+    fn from_ref(state: &AppState) -> Inbox {
+        state.inbox.clone()
+    }
+}
+
+/// The axum router with the inbox's handler, served on a free port until the runtime ends.
+async fn serve_axum(inbox: Inbox) -> SocketAddr {
+    let app = Router::new()
+        .route(PATH, routing::post(clinchpad_webhook_inbox::axum::store))
+        .with_state(AppState {
+            receiver: receiver(),
+            inbox,
+        });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = TowerToHyperService::new(app.clone());
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    address
+}
+
+/// An actix-web app with the inbox's handler, on a free port, in a thread of its own.
+fn serve_actix(inbox: Inbox) -> SocketAddr {
+    let (started, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = actix_web::HttpServer::new(move || {
+                actix_web::App::new()
+                    .app_data(receiver())
+                    .app_data(actix_web::web::Data::new(inbox.clone()))
+                    .route(
+                        PATH,
+                        actix_web::web::post().to(clinchpad_webhook_inbox::actix::store),
+                    )
+            })
+            .workers(1)
+            .bind("127.0.0.1:0")
+            .unwrap();
+            started.send(server.addrs()[0]).unwrap();
+            server.run().await
+        })
+    });
+    address.recv_timeout(Duration::from_secs(30)).unwrap()
+}
+
+/// POSTs `body`; the status.
+async fn post(address: SocketAddr, body: Vec<u8>) -> u16 {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let request = hyper::Request::post(format!("http://{address}{PATH}"))
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(30), client.request(request))
+        .await
+        .expect("an answer in time")
+        .expect("an answer");
+    let status = response.status().as_u16();
+    let _ = response.into_body().collect().await;
+    status
+}
+
+/// What each adapter must do, whatever the database.
+async fn stores_and_answers(address: SocketAddr, inbox: &Inbox, what: &str) {
+    let won = fixture("lead_won.json");
+    assert_eq!(post(address, won.clone()).await, 204, "{what}");
+    assert_eq!(
+        post(address, won).await,
+        204,
+        "{what}: a duplicate is a 2xx"
+    );
+    let forged = String::from_utf8(fixture("lead_lost.json"))
+        .unwrap()
+        .replace("gfhkd1asfsa", "guess");
+    assert_eq!(post(address, forged.into_bytes()).await, 401, "{what}");
+    let drifted = std::fs::read(common::root().join("fixtures/drift/subject_list.json")).unwrap();
+    assert_eq!(post(address, drifted).await, 204, "{what}");
+    assert_eq!(post(address, b"[]".to_vec()).await, 400, "{what}");
+    let stored = inbox.list(None, 10).await.unwrap();
+    assert_eq!(stored.len(), 2, "{what}: {stored:?}");
+    assert!(stored
+        .iter()
+        .any(|e| e.activity_type.as_deref() == Some("lead:won") && e.typed));
+    assert!(stored
+        .iter()
+        .any(|e| e.activity_type.as_deref() == Some("email:received") && !e.typed));
+    assert!(stored.iter().all(|e| e.state == State::Pending));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_adapter_stores_then_answers_on_either_database() {
+    for (backend, url) in databases("adapters_axum") {
+        let inbox = Inbox::open(&url).await.unwrap();
+        let address = serve_axum(inbox.clone()).await;
+        stores_and_answers(address, &inbox, &format!("axum on {backend}")).await;
+    }
+    for (backend, url) in databases("adapters_actix") {
+        let inbox = Inbox::open(&url).await.unwrap();
+        let address = serve_actix(inbox.clone());
+        stores_and_answers(address, &inbox, &format!("actix-web on {backend}")).await;
+    }
+}
+
+/// A database that goes down mid-run: every request is 503 until it is back, none is a 2xx,
+/// and what was answered 2xx before is there after.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_database_is_down_every_delivery_is_a_503_never_a_2xx() {
+    let server = common::postgres::Server::start("outage");
+    let inbox = Inbox::open(&server.url("postgres")).await.unwrap();
+    let axum = serve_axum(inbox.clone()).await;
+    let actix = serve_actix(inbox.clone());
+    let body = |id: &str| {
+        let text = String::from_utf8(fixture("lead_moved.json")).unwrap();
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        text.replacen(value["activity"]["_id"].as_str().unwrap(), id, 1)
+            .into_bytes()
+    };
+    assert_eq!(post(axum, body("before")).await, 204);
+    server.stop();
+    let during: Vec<_> = ["during-1", "during-2", "during-3"]
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let address = if i % 2 == 0 { axum } else { actix };
+            let body = body(id);
+            tokio::spawn(async move { post(address, body).await })
+        })
+        .collect();
+    for answer in during {
+        assert_eq!(
+            answer.await.unwrap(),
+            503,
+            "a delivery not stored is never a 2xx"
+        );
+    }
+    server.run();
+    assert_eq!(post(axum, body("after")).await, 204);
+    assert_eq!(post(actix, body("after-actix")).await, 204);
+    let mut stored: Vec<String> = inbox
+        .list(None, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.key)
+        .collect();
+    stored.sort();
+    assert_eq!(stored, ["after", "after-actix", "before"]);
+}
