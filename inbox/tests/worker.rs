@@ -523,3 +523,51 @@ fn four_workers_in_two_processes_handle_2000_deliveries_each_exactly_once() {
         assert!(done.iter().all(|entry| entry.attempts == 1));
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_run_until_stopped_and_say_what_they_did() {
+    for (backend, url) in databases("run") {
+        let inbox = Inbox::open(&url).await.unwrap();
+        for n in 0..10 {
+            inbox
+                .store(&delivery("zone_removed.json", &format!("a-run-{n}")))
+                .await
+                .unwrap();
+        }
+        let first = inbox
+            .worker(|payload: Payload| async move {
+                match payload.activity.id.as_str() {
+                    "a-run-3" => Err("not this one"),
+                    _ => Ok(()),
+                }
+            })
+            .max_attempts(1)
+            .poll_interval(Duration::from_millis(10));
+        let second = first.another();
+        assert_ne!(first.name(), second.name());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let stopped = async move {
+            let _ = stopped.await;
+        };
+        let (stop_too, stopped_too) = tokio::sync::oneshot::channel::<()>();
+        let stopped_too = async move {
+            let _ = stopped_too.await;
+        };
+        let one = tokio::spawn(first.run(stopped));
+        let two = tokio::spawn(second.run(stopped_too));
+        let started = Instant::now();
+        while inbox.list(Some(State::Pending), 100).await.unwrap().len()
+            + inbox.list(Some(State::Running), 100).await.unwrap().len()
+            > 0
+        {
+            assert!(started.elapsed() < Duration::from_secs(30), "{backend}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        stop.send(()).unwrap();
+        stop_too.send(()).unwrap();
+        let (one, two) = (one.await.unwrap(), two.await.unwrap());
+        assert_eq!(one.done + two.done, 9, "{backend}");
+        assert_eq!(one.dead + two.dead, 1, "{backend}");
+        assert_eq!(one.errors + two.errors, 0, "{backend}");
+    }
+}

@@ -20,8 +20,20 @@ pub fn databases(test: &str) -> [(&'static str, String); 2] {
     ]
 }
 
-/// A fresh SQLite file's URL.
+/// A fresh SQLite file's URL, in a directory of this process's own (those of processes that
+/// are gone are removed).
 pub fn sqlite(test: &str) -> String {
+    if let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = name
+                .strip_prefix("clinchpad-inbox-")
+                .and_then(|rest| rest.split('-').next()?.parse::<u32>().ok());
+            if pid.is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists()) {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
     let dir = std::env::temp_dir().join(format!("clinchpad-inbox-{}-{test}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
