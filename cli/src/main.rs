@@ -5,6 +5,7 @@
 //! clinchpad-webhook listen --key gfhkd1asfsa --save deliveries.ndjson
 //! clinchpad-webhook send http://127.0.0.1:8080/ --type lead:moved --key gfhkd1asfsa
 //! clinchpad-webhook replay deliveries.ndjson --to http://127.0.0.1:3000/hooks/clinchpad
+//! clinchpad-webhook inbox list --store sqlite://inbox.db
 //! ```
 
 mod capture;
@@ -29,7 +30,8 @@ const KEY_VARIABLE: &str = "CLINCHPAD_HANDSHAKE_KEY";
 
 /// See, send and replay ClinchPad webhook deliveries, without ClinchPad and without a third
 /// party: inspect payloads, run a local receiver that shows each delivery, fire sample
-/// deliveries at your receiver, and replay the ones you captured.
+/// deliveries at your receiver, replay the ones you captured, and look into an inbox that
+/// stores them.
 ///
 /// The handshake key comes from --key or the CLINCHPAD_HANDSHAKE_KEY environment variable
 /// (prefer the variable: arguments show in the process list). No key is ever printed, logged
@@ -38,8 +40,9 @@ const KEY_VARIABLE: &str = "CLINCHPAD_HANDSHAKE_KEY";
 /// Exit status: 0 when every payload was good and every request answered 2xx; 1 when some
 /// payload was bad, some request refused, some answer not 2xx, or some request not sent or
 /// not answered; 2 for a usage error or what stopped the command from starting (an unreadable
-/// file, an address in use); 3 when `send` or `replay` got no answer at all to some request
-/// (nothing listening, a timeout, a TLS failure).
+/// file, an address in use, an inbox that cannot be opened); 3 when `send`, `replay` or
+/// `inbox replay` got no answer at all to some request (nothing listening, a timeout, a TLS
+/// failure).
 #[derive(Parser)]
 #[command(name = "clinchpad-webhook", version, max_term_width = 100)]
 struct Cli {
