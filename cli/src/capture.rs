@@ -30,8 +30,9 @@ pub struct Record {
     pub body_withheld: Option<String>,
     /// Where the request carried a key, and whether it matched; never the key itself.
     pub key: KeySeen,
-    /// `accepted`, `refused`, `ignored` (not a POST to the path), or `dropped` (not answered:
-    /// `listen` stopped first).
+    /// `accepted`, `drifted` (accepted, not fitting the documentation: see `error`),
+    /// `refused`, `ignored` (not a POST to the path), `unstored` (the inbox could not store
+    /// it: answered 503), or `dropped` (not answered: `listen` stopped first).
     pub verdict: String,
     pub status: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -296,7 +296,7 @@ impl Inbox {
 
     /// A worker that runs `handler` on each stored delivery that fits, until it succeeds: see
     /// [`Worker`].
-    pub fn worker<H: crate::worker::Handler>(&self, handler: H) -> Worker {
+    pub fn worker(&self, handler: impl crate::worker::Handler<Payload>) -> Worker {
         Worker::new(self.clone(), handler)
     }
 }

@@ -53,7 +53,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::{Entry, State, Stored};
 pub use error::InboxError;
 pub use inbox::Inbox;
-pub use worker::{DriftHandler, Handler, HandlerFuture, Outcome, Report, Worker};
+pub use worker::{Handler, HandlerFuture, Outcome, Report, Worker};
 
 /// The README's Rust examples, compiled and run as doctests so that they stay true: here, where
 /// both this crate and the library are at hand, with every feature on (they show the framework

@@ -23,42 +23,25 @@ use crate::inbox::{entry, Backend, Inbox, COLUMNS};
 /// A future a handler returns, boxed.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
-/// What processes a delivery that fits: any `Fn(Payload) -> impl Future<Output = Result<(),
-/// E>>` with `E: Display`. `Err` (or a panic) means "not processed": it is tried again later.
-/// The payload has no handshake key.
-pub trait Handler: Send + Sync + 'static {
+/// What processes a stored delivery: any `Fn(T) -> impl Future<Output = Result<(), E>>`
+/// with `E: Display`. `Err` (or a panic) means "not processed": it is tried again later.
+///
+/// A worker's handler takes the [`Payload`] of a delivery that fits (without its handshake
+/// key); its drift handler ([`Worker::on_drift`]) takes the stored [`Entry`] of one that does
+/// not (the body without its key, and the error that says where it does not fit).
+pub trait Handler<T>: Send + Sync + 'static {
     /// Processes one delivery.
-    fn handle(&self, payload: Payload) -> HandlerFuture;
+    fn handle(&self, input: T) -> HandlerFuture;
 }
 
-impl<F, Fut, E> Handler for F
+impl<T, F, Fut, E> Handler<T> for F
 where
-    F: Fn(Payload) -> Fut + Send + Sync + 'static,
+    F: Fn(T) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: Display,
 {
-    fn handle(&self, payload: Payload) -> HandlerFuture {
-        let future = self(payload);
-        Box::pin(async move { future.await.map_err(|err| err.to_string()) })
-    }
-}
-
-/// What processes a delivery that does not fit the documentation: any `Fn(Entry) -> impl
-/// Future<Output = Result<(), E>>`, handed the stored entry (the body without its key, and
-/// the error that says where it does not fit).
-pub trait DriftHandler: Send + Sync + 'static {
-    /// Processes one drifted delivery.
-    fn handle(&self, entry: Entry) -> HandlerFuture;
-}
-
-impl<F, Fut, E> DriftHandler for F
-where
-    F: Fn(Entry) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: Display,
-{
-    fn handle(&self, entry: Entry) -> HandlerFuture {
-        let future = self(entry);
+    fn handle(&self, input: T) -> HandlerFuture {
+        let future = self(input);
         Box::pin(async move { future.await.map_err(|err| err.to_string()) })
     }
 }
@@ -144,8 +127,8 @@ static WORKERS: AtomicUsize = AtomicUsize::new(0);
 /// ```
 pub struct Worker {
     inbox: Inbox,
-    handler: Arc<dyn Handler>,
-    drift: Option<Arc<dyn DriftHandler>>,
+    handler: Arc<dyn Handler<Payload>>,
+    drift: Option<Arc<dyn Handler<Entry>>>,
     max_attempts: i64,
     first_backoff: Duration,
     max_backoff: Duration,
@@ -157,7 +140,7 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub(crate) fn new(inbox: Inbox, handler: impl Handler) -> Self {
+    pub(crate) fn new(inbox: Inbox, handler: impl Handler<Payload>) -> Self {
         Worker::named(
             inbox,
             Arc::new(handler),
@@ -174,8 +157,8 @@ impl Worker {
 
     fn named(
         inbox: Inbox,
-        handler: Arc<dyn Handler>,
-        drift: Option<Arc<dyn DriftHandler>>,
+        handler: Arc<dyn Handler<Payload>>,
+        drift: Option<Arc<dyn Handler<Entry>>>,
         settings: Settings,
     ) -> Self {
         let number = WORKERS.fetch_add(1, Ordering::Relaxed);
@@ -218,7 +201,7 @@ impl Worker {
 
     /// Runs `handler` on the deliveries that do not fit the documentation. Without one, such
     /// a delivery is dead at once, kept for inspection.
-    pub fn on_drift(mut self, handler: impl DriftHandler) -> Self {
+    pub fn on_drift(mut self, handler: impl Handler<Entry>) -> Self {
         self.drift = Some(Arc::new(handler));
         self
     }
