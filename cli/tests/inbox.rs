@@ -229,3 +229,43 @@ fn inbox_says_what_is_wrong_with_its_arguments() {
         assert!(!text(&output).contains("s3cr3t"), "{}", text(&output));
     }
 }
+
+/// What `inbox` prints of a stored body or a handler's error holds no raw control character.
+#[test]
+fn inbox_output_escapes_what_the_body_holds() {
+    let (store, _) = sqlite("escaped");
+    let listening = listen(&["--key", KEY, "--store", &store], None);
+    let hostile = std::fs::read_to_string(common::root().join("fixtures/lead_moved.json"))
+        .unwrap()
+        .replace("Acme Corp", r"Acme\u001b[2J\u0007\r\n[INFO] forged\u202e")
+        .replace("\"_id\": \"52cfa124", "\"_id\": \"\\u001b[31m52cfa124");
+    let sent = run(
+        &["send", &listening.address, "-"],
+        Some(KEY),
+        hostile.as_bytes(),
+    );
+    assert_eq!(sent.status.code(), Some(0), "{}", text(&sent));
+    listening.stop();
+    let id = json_lines(&inbox(&store, &["list", "--json"]))[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for args in [
+        vec!["list"],
+        vec!["list", "--json"],
+        vec!["show", id.as_str()],
+        vec!["show", id.as_str(), "--json"],
+    ] {
+        let output = text(&inbox(&store, &args));
+        for c in ['\u{1b}', '\u{7}', '\r', '\u{202e}'] {
+            assert!(!output.contains(c), "{args:?}: {c:?} raw in\n{output}");
+        }
+    }
+    let shown = text(&inbox(&store, &["show", &id]));
+    // JSON's escapes in the body, and the command's for what JSON leaves raw.
+    assert!(
+        shown.contains(r"Acme\u001b[2J\u0007\r\n[INFO] forged\u{202e}"),
+        "{shown}"
+    );
+    assert!(shown.contains(r"lead:       \u{1b}[31m52cfa124"), "{shown}");
+}
