@@ -347,72 +347,72 @@ impl Worker {
         result: Result<(), String>,
         attempts: i64,
     ) -> Result<Outcome, InboxError> {
-        let now = self.inbox.now();
         let error = match result {
             Ok(()) => {
-                let changed = sqlx::query(
-                    "UPDATE clinchpad_deliveries SET state = 'done', finished_at = $3, \
-                     claimed_by = NULL, last_error = NULL \
-                     WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running'",
-                )
-                .bind(key)
-                .bind(&self.name)
-                .bind(now)
-                .execute(self.inbox.pool())
-                .await?;
-                return Ok(match changed.rows_affected() {
-                    0 => Outcome::ClaimLost { key: key.into() },
-                    _ => Outcome::Done { key: key.into() },
-                });
+                return Ok(match self.release(key, "done", None, None).await? {
+                    true => Outcome::Done { key: key.into() },
+                    false => Outcome::ClaimLost { key: key.into() },
+                })
             }
             Err(error) => one_line(&error, 500),
         };
         if attempts >= self.max_attempts {
             return self.bury(key, &error).await;
         }
-        let at = now.saturating_add(millis(self.wait_after(attempts)));
-        let changed = sqlx::query(
-            "UPDATE clinchpad_deliveries SET state = 'pending', next_attempt_at = $3, \
-             claimed_by = NULL, last_error = $4 \
-             WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running'",
-        )
-        .bind(key)
-        .bind(&self.name)
-        .bind(at)
-        .bind(&error)
-        .execute(self.inbox.pool())
-        .await?;
-        Ok(match changed.rows_affected() {
-            0 => Outcome::ClaimLost { key: key.into() },
-            _ => Outcome::Retry {
-                key: key.into(),
-                error,
-                at,
+        let at = self
+            .inbox
+            .now()
+            .saturating_add(millis(self.wait_after(attempts)));
+        Ok(
+            match self.release(key, "pending", Some(at), Some(&error)).await? {
+                true => Outcome::Retry {
+                    key: key.into(),
+                    error,
+                    at,
+                },
+                false => Outcome::ClaimLost { key: key.into() },
             },
-        })
+        )
     }
 
     /// Gives the delivery up, keeping it for inspection with why.
     async fn bury(&self, key: &str, error: &str) -> Result<Outcome, InboxError> {
         let error = one_line(error, 500);
+        Ok(match self.release(key, "dead", None, Some(&error)).await? {
+            true => Outcome::Dead {
+                key: key.into(),
+                error,
+            },
+            false => Outcome::ClaimLost { key: key.into() },
+        })
+    }
+
+    /// Moves the delivery from `running` to `state` (due again at `due` when that is
+    /// `pending`, finished now otherwise), with `error` as its last, if it is still this
+    /// worker's: whether it was (another worker took it when this one's claim expired).
+    async fn release(
+        &self,
+        key: &str,
+        state: &str,
+        due: Option<i64>,
+        error: Option<&str>,
+    ) -> Result<bool, InboxError> {
+        let now = self.inbox.now();
+        let finished = due.is_none().then_some(now);
         let changed = sqlx::query(
-            "UPDATE clinchpad_deliveries SET state = 'dead', finished_at = $3, \
-             claimed_by = NULL, last_error = $4 \
+            "UPDATE clinchpad_deliveries SET state = $3, next_attempt_at = $4, \
+             finished_at = $5, claimed_by = NULL, last_error = $6 \
              WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running'",
         )
         .bind(key)
         .bind(&self.name)
-        .bind(self.inbox.now())
-        .bind(&error)
+        .bind(state)
+        .bind(due.unwrap_or(now))
+        .bind(finished)
+        .bind(error)
         .execute(self.inbox.pool())
         .await?;
-        Ok(match changed.rows_affected() {
-            0 => Outcome::ClaimLost { key: key.into() },
-            _ => Outcome::Dead {
-                key: key.into(),
-                error,
-            },
-        })
+        Ok(changed.rows_affected() > 0)
     }
 
     /// The wait after the `attempts`-th failure: the first backoff doubled `attempts - 1`
