@@ -41,6 +41,13 @@ pub struct Record {
     pub activity_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded: Option<Forwarded>,
+    /// What the inbox said (`--store`): stored now, or stored before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stored: Option<Stored>,
+    /// The request's headers as they came, in order, but for the value of any that holds a
+    /// configured key, which is `***`: what a sender really sends, for reports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
 }
 
 impl Record {
@@ -108,6 +115,46 @@ pub struct Forwarded {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub ms: f64,
+    /// The start of the app's answer, as text (at most [`ANSWER_KEPT`] bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// How much of an app's answer is kept.
+pub const ANSWER_KEPT: usize = 64 * 1024;
+
+/// What the inbox said of a delivery `listen --store` stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stored {
+    /// Stored now.
+    New,
+    /// Stored before: a delivery sent again.
+    Duplicate,
+}
+
+/// The headers to keep: each as it came (invalid UTF-8 replaced), with `***` for the value
+/// of one whose name or value holds one of `keys`.
+pub fn headers_to_keep<'h>(
+    headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
+    keys: &[&str],
+) -> Vec<(String, String)> {
+    let holds = |text: &str| {
+        keys.iter()
+            .any(|key| contains(text.as_bytes(), key.as_bytes()))
+    };
+    headers
+        .into_iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value);
+            let kept = if holds(name) || holds(&value) {
+                "***".to_owned()
+            } else {
+                value.into_owned()
+            };
+            (name.to_owned(), kept)
+        })
+        .collect()
 }
 
 /// The query without its `handshake_key` parameters, and with `***` for the value of any

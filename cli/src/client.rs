@@ -474,3 +474,25 @@ fn report(source: &str, label: &str, answer: Result<(u16, String), String>, ms: 
 pub fn round(ms: f64) -> f64 {
     (ms * 10.0).round() / 10.0
 }
+
+/// The start of an answer's body as text: at most `max` bytes read (invalid UTF-8 replaced),
+/// with `…` when there was more, and whatever was read when the body breaks off.
+pub async fn answer_text(mut response: reqwest::Response, max: usize) -> String {
+    let mut read = Vec::new();
+    let mut more = false;
+    while let Ok(Some(chunk)) = response.chunk().await {
+        let room = max - read.len();
+        if chunk.len() > room {
+            read.extend_from_slice(&chunk[..room]);
+            more = true;
+            break;
+        }
+        read.extend_from_slice(&chunk);
+    }
+    let mut text = String::from_utf8_lossy(&read).into_owned();
+    if more {
+        // A cut through a character was replaced above; one mark says the rest is missing.
+        text.push('…');
+    }
+    text
+}

@@ -137,6 +137,7 @@ impl Report {
                     "error": record.error,
                     "forwarded": record.forwarded,
                     "body_withheld": record.body_withheld,
+                    "headers": record.headers,
                 },
             });
             match &parsed {
@@ -169,6 +170,11 @@ impl Report {
                 (None, error) => format!("unreachable: {}", shown(error.as_deref().unwrap_or(""))),
             };
             let _ = writeln!(text, "app:      {app}");
+        }
+        if out.verbose {
+            for (name, value) in &record.headers {
+                let _ = writeln!(text, "header:   {}: {}", shown(name), shown(value));
+            }
         }
         let _ = writeln!(
             text,

@@ -34,6 +34,7 @@ use crate::client::{self, round, shown_url};
 use crate::inbox::shown_store;
 use crate::output::{clock, shown, Output, Style};
 use crate::show;
+use crate::ui::{history, Setup, Source, Targets, Ui};
 use crate::ListenArgs;
 
 /// How long a stop waits for the requests in flight.
@@ -66,6 +67,8 @@ struct State {
     in_flight: AtomicUsize,
     /// Turned on when the stop's wait is over: the requests still in flight are dropped.
     drain_over: watch::Sender<bool>,
+    /// The web view (`--ui`), which is shown every request.
+    ui: Option<Arc<Ui>>,
 }
 
 impl State {
@@ -174,6 +177,76 @@ async fn start(
         .local_addr()
         .map_err(|err| format!("cannot listen on {}: {err}", shown(&args.addr)))?;
 
+    let ui = match &args.ui {
+        None => None,
+        Some(ui_addr) => {
+            let mut own = address;
+            if own.ip().is_unspecified() {
+                own.set_ip(match own {
+                    std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                    std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+                });
+            }
+            let receiver_url = reqwest::Url::parse(&format!("http://{own}{path}"))
+                .map_err(|err| format!("--path {}: {err}", shown(&path)))?;
+            let forward_url = forward.as_ref().map(|(_, url)| shown_url(url.as_str()));
+            let targets = Targets {
+                receiver: receiver_url.clone(),
+                forward: forward.as_ref().map(|(_, url)| url.clone()),
+                client: match &forward {
+                    Some((client, _)) => client.clone(),
+                    None => client::client(args.ca_cert.as_deref())?,
+                },
+                key: keys.first().cloned(),
+            };
+            let setup = Setup {
+                receiver_url: receiver_url.as_str(),
+                forward_url: forward_url.as_deref(),
+                verified: receiver.is_verified(),
+                strict: args.strict,
+            };
+            let opened = Ui::open(
+                ui_addr,
+                args.ui_keep,
+                setup,
+                targets,
+                keys.clone(),
+                out.clone(),
+            )
+            .await?;
+            let ui = opened.ui;
+            // The newest requests kept before: those `--save` kept, or else the inbox's.
+            if let Some(file) = &args.save {
+                let (records, unread) =
+                    history::from_capture(file, args.ui_keep).map_err(|err| {
+                        format!(
+                            "--ui: cannot read {}: {err}",
+                            shown(&file.display().to_string())
+                        )
+                    })?;
+                records
+                    .into_iter()
+                    .for_each(|record| ui.push(Source::Saved, record));
+                if unread > 0 {
+                    out.warn(&format!(
+                        "--ui: {unread} line(s) of {} are not requests; not shown",
+                        shown(&file.display().to_string())
+                    ));
+                }
+            } else if let (Some(inbox), Some(url)) = (&store, &args.store) {
+                let records = history::from_inbox(inbox, args.ui_keep, &path)
+                    .await
+                    .map_err(|err| {
+                        format!("--ui: cannot read the inbox at {}: {err}", shown_store(url))
+                    })?;
+                records
+                    .into_iter()
+                    .for_each(|record| ui.push(Source::Stored, record));
+            }
+            Some((ui, opened.listener, opened.url))
+        }
+    };
+
     // Before saying it listens: a stop from then on is a clean one.
     let stop = StopSignal::new()?;
     let checking = match keys.len() {
@@ -207,7 +280,21 @@ async fn start(
             shown_url(url.as_str())
         ));
     }
+    if let Some((_, _, url)) = &ui {
+        out.say(&format!(
+            "web view at {url} (no key is ever in it{})",
+            if url.contains("token=") {
+                "; it is not on a loopback address, so it asks for this token"
+            } else {
+                ""
+            }
+        ));
+    }
     out.say("stop with Ctrl-C");
+    let (ui, ui_task) = match ui {
+        Some((ui, listener, _)) => (Some(ui.clone()), Some(tokio::spawn(ui.serve(listener)))),
+        None => (None, None),
+    };
 
     let state = Arc::new(State {
         receiver,
@@ -224,8 +311,12 @@ async fn start(
         dropped: AtomicUsize::new(0),
         in_flight: AtomicUsize::new(0),
         drain_over: watch::Sender::new(false),
+        ui,
     });
     serve(listener, state.clone(), stop).await;
+    if let Some(task) = ui_task {
+        task.abort();
+    }
 
     if let Some(save) = &state.save {
         if let Ok(mut file) = save.lock() {
@@ -376,6 +467,8 @@ struct Seen {
     /// The body, when it was read.
     body: Option<Bytes>,
     declared: Option<u64>,
+    /// The headers, with `***` for any value that holds a key.
+    headers: Vec<(String, String)>,
     outcome: Result<Taken, Refusal>,
     key: KeySeen,
     forwarded: Option<Forwarded>,
@@ -469,6 +562,13 @@ async fn handle(
         query,
         body: None,
         declared,
+        headers: capture::headers_to_keep(
+            parts
+                .headers
+                .iter()
+                .map(|(name, value)| (name.as_str(), value.as_bytes())),
+            &state.key_texts(),
+        ),
         outcome: Err(Refusal::Ignored(StatusCode::NOT_FOUND, String::new())),
         key: KeySeen {
             in_query,
@@ -617,11 +717,13 @@ async fn forward(
             status: Some(response.status().as_u16()),
             error: None,
             ms,
+            body: Some(client::answer_text(response, capture::ANSWER_KEPT).await),
         },
         Err(err) => Forwarded {
             status: None,
             error: Some(client::error_text(err)),
             ms,
+            body: None,
         },
     }
 }
@@ -663,9 +765,9 @@ fn record(state: &State, seen: &Seen) {
     } else {
         out.print(&text(state, seen, status, verdict, &path, &query));
     }
-    let Some(save) = &state.save else {
+    if state.save.is_none() && state.ui.is_none() {
         return;
-    };
+    }
     let (body, body_withheld) = match &seen.body {
         None => (None, None),
         Some(bytes) => match capture::body_to_keep(bytes, &keys) {
@@ -699,11 +801,27 @@ fn record(state: &State, seen: &Seen) {
             status: f.status,
             error: f.error.clone(),
             ms: f.ms,
+            body: f.body.clone(),
         }),
+        stored: seen.stored.map(|stored| match stored {
+            Stored::New => capture::Stored::New,
+            Stored::Duplicate => capture::Stored::Duplicate,
+        }),
+        headers: seen.headers.clone(),
     };
+    if let Some(save) = &state.save {
+        save_line(out, save, &line);
+    }
+    if let Some(ui) = &state.ui {
+        ui.push(Source::Live, line);
+    }
+}
+
+/// Appends `line` to the `--save` file.
+fn save_line(out: &Output, save: &Mutex<File>, line: &Record) {
     // The same masking as what is printed: no configured key in any field.
     let written = out
-        .json_line(&line)
+        .json_line(line)
         .map_err(|err| err.to_string())
         .and_then(|line| {
             let mut file = save.lock().map_err(|err| err.to_string())?;

@@ -2,21 +2,30 @@
 //!
 //! ```text
 //! clinchpad-webhook inspect fixtures/note_created.json
-//! clinchpad-webhook listen --key gfhkd1asfsa --save deliveries.ndjson
+//! clinchpad-webhook listen --key gfhkd1asfsa --save deliveries.ndjson --ui 127.0.0.1:8081
 //! clinchpad-webhook send http://127.0.0.1:8080/ --type lead:moved --key gfhkd1asfsa
 //! clinchpad-webhook replay deliveries.ndjson --to http://127.0.0.1:3000/hooks/clinchpad
 //! clinchpad-webhook inbox list --store sqlite://inbox.db
 //! ```
 
+// Without `net`, the command is `inspect` alone, and the parts of the others it shares go
+// unused.
+#![cfg_attr(not(feature = "net"), allow(dead_code))]
+
 mod capture;
+#[cfg(feature = "net")]
 mod client;
 mod documents;
+#[cfg(feature = "net")]
 mod inbox;
 mod inspect;
+#[cfg(feature = "net")]
 mod listen;
 mod mask;
 mod output;
 mod show;
+#[cfg(feature = "net")]
+mod ui;
 
 use std::process::ExitCode;
 
@@ -61,9 +70,13 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Inspect(InspectArgs),
+    #[cfg(feature = "net")]
     Listen(ListenArgs),
+    #[cfg(feature = "net")]
     Send(SendArgs),
+    #[cfg(feature = "net")]
     Replay(ReplayArgs),
+    #[cfg(feature = "net")]
     Inbox(InboxArgs),
 }
 
@@ -167,6 +180,10 @@ pub struct InspectArgs {
 /// start unless --unverified is given. Stop it with Ctrl-C: it gives the requests in flight
 /// 5 s to finish, answers any still waiting (on a slow --forward-to app) 503 and saves it as
 /// dropped, flushes --save, and exits 0 if every request was accepted, 1 if not.
+///
+/// With --ui ADDR it also serves a web view at http://ADDR/: each request as it arrives, its
+/// typed fields, JSON tree and headers; replay, edit and send, copy as curl, download as a
+/// fixture, diff with the lead's previous delivery. No key is ever in it.
 #[derive(Args)]
 pub struct ListenArgs {
     /// The address to listen on; port 0 picks a free one (the address is printed)
@@ -215,6 +232,20 @@ pub struct ListenArgs {
     /// the usual roots: for an HTTPS receiver with a certificate of its own
     #[arg(long, value_name = "FILE")]
     ca_cert: Option<std::path::PathBuf>,
+
+    /// Serve a web view of the requests at http://ADDR/: a live list, each request's typed
+    /// fields, JSON tree, headers and the app's answer; filter, replay, edit and send, copy as
+    /// curl, download as a fixture, diff with the lead's previous delivery. It has its own
+    /// address, so that exposing the receiver never exposes it. On a loopback address (the
+    /// usual 127.0.0.1:PORT) it opens for this machine only; on any other address only with
+    /// the random token printed at start-up. No key is ever in the page
+    #[arg(long, value_name = "ADDR")]
+    ui: Option<String>,
+
+    /// How many requests the web view holds (the newest; with --save or --store it starts
+    /// with the newest of those kept before)
+    #[arg(long, default_value_t = 500, value_name = "N", requires = "ui")]
+    ui_keep: usize,
 }
 
 /// Where `send` and `replay` put the key.
@@ -307,13 +338,18 @@ fn main() -> ExitCode {
     let out = Output::new(cli.json, cli.verbose);
     let given = match &cli.command {
         Command::Inspect(args) => args.key.iter().cloned().collect(),
+        #[cfg(feature = "net")]
         Command::Listen(args) => args.keys.clone(),
+        #[cfg(feature = "net")]
         Command::Send(args) => args.sending.key.iter().cloned().collect(),
+        #[cfg(feature = "net")]
         Command::Replay(args) => args.sending.key.iter().cloned().collect(),
+        #[cfg(feature = "net")]
         Command::Inbox(InboxArgs {
             command: InboxCommand::Replay { sending, .. },
             ..
         }) => sending.key.iter().cloned().collect(),
+        #[cfg(feature = "net")]
         Command::Inbox(_) => Vec::new(),
     };
     let keys = match keys(given) {
@@ -326,8 +362,9 @@ fn main() -> ExitCode {
     // From here on, no key's text is printed or saved, whatever field it arrives in.
     keys.iter().for_each(|key| out.hide(key));
     let first = keys.first().cloned();
-    let result = match cli.command {
+    let result: Result<ExitCode, String> = match cli.command {
         Command::Inspect(args) => Ok(inspect::run(args, first, &out)),
+        #[cfg(feature = "net")]
         Command::Listen(args) => {
             let out = std::sync::Arc::new(out);
             return match runtime() {
@@ -338,12 +375,15 @@ fn main() -> ExitCode {
                 }
             };
         }
+        #[cfg(feature = "net")]
         Command::Send(args) => {
             runtime().map(|runtime| runtime.block_on(client::send(args, first, &out)))
         }
+        #[cfg(feature = "net")]
         Command::Replay(args) => {
             runtime().map(|runtime| runtime.block_on(client::replay(args, first, &out)))
         }
+        #[cfg(feature = "net")]
         Command::Inbox(args) => {
             runtime().map(|runtime| runtime.block_on(inbox::run(args, first, &out)))
         }
@@ -386,6 +426,7 @@ fn keys(given: Vec<String>) -> Result<Vec<HandshakeKey>, String> {
     }
 }
 
+#[cfg(feature = "net")]
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

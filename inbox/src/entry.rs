@@ -3,11 +3,11 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What [`Inbox::store`](crate::Inbox::store) did with a delivery. Either way, the delivery is
 /// in the inbox: answer 2xx.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Stored {
     /// It was not there: stored, to be processed.

@@ -3,6 +3,8 @@
 //! bounded, and a `listen` left running is stopped when its handle is dropped.
 #![allow(dead_code)] // each test file uses part of it
 
+pub mod browser;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -134,6 +136,13 @@ impl Listening {
                     .unwrap_or_else(|_| panic!("listen printed {i} of {n} lines"))
             })
             .collect()
+    }
+
+    /// The next line it printed on standard error.
+    pub fn stderr_line(&self) -> String {
+        self.stderr
+            .recv_timeout(PATIENCE)
+            .expect("listen printed a line on standard error")
     }
 
     /// Stops it as Ctrl-C or a service manager would (SIGTERM) and waits for it to end: its

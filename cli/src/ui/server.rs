@@ -1,0 +1,411 @@
+//! The web view's HTTP server: the page and its assets, the event stream, and the API.
+//!
+//! Every answer forbids framing, sniffing and caching, and carries a Content-Security-Policy
+//! that lets the page run its own script and styles only, and talk to this server only.
+//! What is read needs the view's token (the page holds it); what sends needs the token in a
+//! header and a same-origin `Origin`, so that no other page can make it send.
+
+use std::convert::Infallible;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Body, Bytes, Frame, Incoming};
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use super::{send, Ui};
+
+const PAGE: &str = include_str!("index.html");
+const SCRIPT: &str = include_str!("app.js");
+const STYLES: &str = include_str!("app.css");
+
+/// The policy: this server's script, styles and connections only; nothing inline, no
+/// frames, no forms, no base.
+const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
+     frame-ancestors 'none'";
+
+/// The header the page sends its token in.
+const TOKEN_HEADER: &str = "x-clinchpad-token";
+
+/// How often an idle event stream says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+
+/// The largest request the API reads: an edited body can be as large as the receiver's
+/// limit, and JSON's escapes can double it.
+const API_BODY_LIMIT: usize = 64 * 1024 * 1024;
+
+type Answer = Response<BoxBody<Bytes, Infallible>>;
+
+pub async fn serve(listener: TcpListener, ui: Arc<Ui>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let ui = ui.clone();
+        let service = service_fn(move |request| {
+            let ui = ui.clone();
+            async move { Ok::<_, Infallible>(secured(route(&ui, request).await)) }
+        });
+        let connection = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(stream), service);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+}
+
+async fn route(ui: &Arc<Ui>, request: Request<Incoming>) -> Answer {
+    let headers = request.headers();
+    if !host_allowed(ui, headers) {
+        return text(
+            StatusCode::MISDIRECTED_REQUEST,
+            "the web view answers to its own address only",
+        );
+    }
+    let path = request.uri().path().to_owned();
+    let query = request.uri().query().unwrap_or_default().to_owned();
+    let token_given = param(&query, "token").or_else(|| {
+        headers
+            .get(TOKEN_HEADER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    });
+    let has_token = token_given.is_some_and(|given| same(&given, &ui.token));
+    match (request.method(), path.as_str()) {
+        (&Method::GET, "/app.js") => asset("text/javascript; charset=utf-8", SCRIPT),
+        (&Method::GET, "/app.css") => asset("text/css; charset=utf-8", STYLES),
+        (&Method::GET, "/favicon.ico") => empty(StatusCode::NO_CONTENT),
+        (&Method::GET, "/") if ui.loopback || has_token => page(ui),
+        (_, _) if !has_token => text(
+            StatusCode::FORBIDDEN,
+            "this needs the token the web view printed at start-up",
+        ),
+        (&Method::GET, "/events") => {
+            let after = headers
+                .get("last-event-id")
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+                .or_else(|| param(&query, "after"))
+                .and_then(|id| id.parse().ok())
+                .unwrap_or(0);
+            events(ui.clone(), after)
+        }
+        (&Method::GET, "/api/deliveries") => {
+            let items = ui.after(0);
+            let list: Vec<&str> = items.iter().map(|item| item.json.as_str()).collect();
+            json_text(
+                StatusCode::OK,
+                format!("{{\"entries\":[{}]}}", list.join(",")),
+            )
+        }
+        (&Method::GET, path) if path.starts_with("/api/deliveries/") => {
+            match path["/api/deliveries/".len()..].strip_suffix("/fixture") {
+                Some(id) => fixture(ui, id),
+                None => text(StatusCode::NOT_FOUND, "no such page"),
+            }
+        }
+        (&Method::POST, "/api/send") => {
+            if !same_origin(headers) {
+                return json_text(
+                    StatusCode::FORBIDDEN,
+                    json!({"error": "refused: only the web view's own page can send"}).to_string(),
+                );
+            }
+            let body = match Limited::new(request.into_body(), API_BODY_LIMIT)
+                .collect()
+                .await
+            {
+                Ok(body) => body.to_bytes(),
+                Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "too large"),
+            };
+            let (status, answer) = match serde_json::from_slice(&body) {
+                Ok(asked) => send::send(ui, asked).await,
+                Err(err) => (
+                    StatusCode::BAD_REQUEST,
+                    json!({ "error": format!("not a send request: {err}") }),
+                ),
+            };
+            let answer = ui.out.redact_json(answer);
+            json_text(status, answer.to_string())
+        }
+        (_, "/" | "/events" | "/api/deliveries" | "/api/send") => {
+            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        }
+        _ => text(StatusCode::NOT_FOUND, "no such page"),
+    }
+}
+
+/// On loopback, the `Host` must name this address (or `localhost`), so that a page served
+/// elsewhere under a name that resolves to 127.0.0.1 cannot read this one as its own.
+fn host_allowed(ui: &Ui, headers: &HeaderMap) -> bool {
+    if !ui.loopback {
+        return true;
+    }
+    let port = ui.address.port();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let allowed = [
+        format!("{}:{port}", ui.address.ip()),
+        format!("[{}]:{port}", ui.address.ip()),
+        format!("localhost:{port}"),
+    ];
+    allowed.iter().any(|name| name.eq_ignore_ascii_case(host))
+}
+
+/// A request that sends must come from the page itself: an `Origin` naming the `Host` it
+/// was sent to (browsers send it with every POST, and a page cannot forge it), and, where
+/// the browser says, from the same site.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let get = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    let host = get(header::HOST).unwrap_or_default();
+    let origin = get(header::ORIGIN).unwrap_or_default();
+    let fetch_site = headers
+        .get("sec-fetch-site")
+        .and_then(|value| value.to_str().ok());
+    let from_page = !host.is_empty()
+        && origin.eq_ignore_ascii_case(&format!("http://{host}"))
+        && fetch_site.map_or(true, |site| site == "same-origin");
+    let json = get(header::CONTENT_TYPE).is_some_and(|t| t.starts_with("application/json"));
+    from_page && json
+}
+
+/// The page, with the token and the requests held now in it: the first view needs no
+/// other request.
+fn page(ui: &Ui) -> Answer {
+    let items = ui.after(0);
+    let mut initial = format!("{{\"config\":{},\"entries\":[", ui.config);
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            initial.push(',');
+        }
+        initial.push_str(&item.json);
+    }
+    initial.push_str("]}");
+    let html = PAGE
+        .replace("__TOKEN__", &ui.token)
+        .replace("__INITIAL__", &script_safe(&initial));
+    let mut answer = Response::new(Full::new(Bytes::from(html)).boxed());
+    answer.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    answer
+}
+
+/// JSON that can stand inside a `<script>` element: no `<`, `>` or `&` (so no `</script>`
+/// and no comment opener), and no line separators, all as JSON's escapes, which only
+/// strings can hold.
+fn script_safe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The body of request `id`, without its key, as a file to save among a project's fixtures.
+fn fixture(ui: &Ui, id: &str) -> Answer {
+    let Some(item) = id.parse().ok().and_then(|id| ui.get(id)) else {
+        return text(StatusCode::NOT_FOUND, "no such request in the view");
+    };
+    let Some(body) = &item.record.body else {
+        return text(StatusCode::CONFLICT, "this request's body was not kept");
+    };
+    // As it came, but for its key: a test reads what ClinchPad sent, in its order and with
+    // its numbers as written. It ends with a newline, as committed files do.
+    let mut body = ui.out.redact(body);
+    if !body.ends_with('\n') {
+        body.push('\n');
+    }
+    let name = item
+        .record
+        .activity_type
+        .as_deref()
+        .unwrap_or("delivery")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect::<String>();
+    let mut answer = Response::new(Full::new(Bytes::from(body)).boxed());
+    let headers = answer.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}-{}.json\"", item.id))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    answer
+}
+
+/// The event stream: each request held after `after`, then each new one as it comes, and a
+/// comment now and then so that an idle connection is seen to be alive.
+fn events(ui: Arc<Ui>, after: u64) -> Answer {
+    let (sender, receiver) = mpsc::channel::<Bytes>(16);
+    let mut latest = ui.latest.subscribe();
+    tokio::spawn(async move {
+        let mut last = after;
+        if sender
+            .send(Bytes::from_static(b"retry: 1000\n\n"))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        loop {
+            for item in ui.after(last) {
+                let event = format!("id: {}\nevent: delivery\ndata: {}\n\n", item.id, item.json);
+                if sender.send(Bytes::from(event)).await.is_err() {
+                    return;
+                }
+                last = item.id;
+            }
+            tokio::select! {
+                changed = latest.changed() => if changed.is_err() { return },
+                () = tokio::time::sleep(HEARTBEAT) => {
+                    if sender.send(Bytes::from_static(b": alive\n\n")).await.is_err() {
+                        return;
+                    }
+                }
+                () = sender.closed() => return,
+            }
+        }
+    });
+    let mut answer = Response::new(EventStream(receiver).boxed());
+    answer.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    answer
+}
+
+/// A body that is each chunk sent to it, until its sender goes.
+struct EventStream(mpsc::Receiver<Bytes>);
+
+impl Body for EventStream {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        self.0
+            .poll_recv(cx)
+            .map(|chunk| chunk.map(|bytes| Ok(Frame::data(bytes))))
+    }
+}
+
+fn asset(content_type: &'static str, text: &'static str) -> Answer {
+    let mut answer = Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
+    answer
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    answer
+}
+
+fn text(status: StatusCode, text: &'static str) -> Answer {
+    let mut answer = Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
+    *answer.status_mut() = status;
+    answer.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    answer
+}
+
+fn json_text(status: StatusCode, json: String) -> Answer {
+    let mut answer = Response::new(Full::new(Bytes::from(json)).boxed());
+    *answer.status_mut() = status;
+    answer.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    answer
+}
+
+fn empty(status: StatusCode) -> Answer {
+    let mut answer = Response::new(Full::default().boxed());
+    *answer.status_mut() = status;
+    answer
+}
+
+/// Every answer: the policy, and no sniffing, framing, caching or referrer.
+fn secured(mut answer: Answer) -> Answer {
+    let headers = answer.headers_mut();
+    for (name, value) in [
+        ("content-security-policy", POLICY),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+        ("cross-origin-opener-policy", "same-origin"),
+        ("cross-origin-resource-policy", "same-origin"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    answer
+}
+
+/// The value of the query parameter `name`, decoded.
+fn param(query: &str, name: &str) -> Option<String> {
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Whether `given` is `token`, in a time that does not tell how much of it matched.
+fn same(given: &str, token: &str) -> bool {
+    given.len() == token.len()
+        && given
+            .bytes()
+            .zip(token.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_in_the_page_cannot_close_its_script_element() {
+        let json =
+            serde_json::to_string(&json!({"lead": "</script><script>alert(1)</script>&\u{2028}"}))
+                .unwrap();
+        let safe = script_safe(&json);
+        assert!(!safe.contains('<') && !safe.contains('>') && !safe.contains('&'));
+        assert!(!safe.contains('\u{2028}'));
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(back["lead"], "</script><script>alert(1)</script>&\u{2028}");
+    }
+
+    #[test]
+    fn the_token_is_compared_whole() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abd", "abc"));
+        assert!(!same("ab", "abc"));
+        assert!(!same("", "abc"));
+    }
+}
