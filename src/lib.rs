@@ -290,6 +290,8 @@ mod redact;
 mod scan;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod user;
 mod verify;
 mod wire;
