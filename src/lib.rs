@@ -135,10 +135,12 @@
 //! |---|---|
 //! | `axum` | the `axum` module: an extractor for axum 0.8, and `IntoResponse` for [`Rejection`] |
 //! | `actix-web` | the `actix` module: an extractor for actix-web 4, and `ResponseError` for [`Rejection`] |
+//! | `tower` | the `tower` module: `ReceiverLayer`, for any service over `http::Request` (hyper, AWS Lambda, Workers) |
 //! | `testing` | the `testing` module and `Payload::sample`: realistic payloads for your tests |
 //!
 //! None is on by default: the core depends only on `serde`, `serde_json`, `chrono`,
-//! `thiserror` and `subtle`.
+//! `thiserror` and `subtle`, and builds for `wasm32-unknown-unknown` (Cloudflare Workers)
+//! as it is.
 //!
 //! # Storing and deduplicating
 //!

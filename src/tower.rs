@@ -62,6 +62,8 @@ use http_body_util::{BodyExt, Either, Full, LengthLimitError, Limited};
 use tower_layer::Layer;
 use tower_service::Service;
 
+#[cfg(doc)]
+use crate::Payload;
 use crate::{Delivery, Receiver, Rejection};
 
 /// Puts a [`Receiver`] in front of a service: see the [module](self).
@@ -82,7 +84,7 @@ impl ReceiverLayer {
     }
 
     /// Strict, as [`Receiver::receive`]: a delivery that does not fit is refused (400), and
-    /// the service finds a [`Payload`](crate::Payload) in the extensions instead of a
+    /// the service finds a [`Payload`] in the extensions instead of a
     /// [`Delivery`].
     pub fn strict(mut self) -> Self {
         self.strict = true;
