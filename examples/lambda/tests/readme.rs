@@ -1,6 +1,6 @@
 //! The README's account of where the crate runs is the files' own: each example's and
-//! recipe's line count in its table, and each recipe shown whole. Here because this workspace
-//! is where every example is at hand, and `.ci/run` runs its tests.
+//! recipe's line count in its table, and each recipe shown whole. Here, outside the library's
+//! package, where every example is at hand, and `.ci/run` runs its tests.
 
 use std::path::Path;
 
