@@ -6,6 +6,7 @@
 
 #[allow(dead_code)]
 mod drifted;
+#[macro_use]
 mod receivers;
 
 use std::convert::Infallible;
@@ -18,7 +19,7 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use receivers::{keyed, HandedOver, Served, LIMIT, PATH, TOLERANT_PATH};
+use receivers::{keyed, AbortOnDrop, HandedOver, Served, LIMIT, PATH, TOLERANT_PATH};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tower::{service_fn, Layer, ServiceExt};
@@ -101,54 +102,7 @@ async fn start(receiver: Receiver) -> Served {
     Served::new(address, received, Box::new(AbortOnDrop(server)))
 }
 
-/// Stops the accepting task when the test is done with the server.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-#[tokio::test]
-async fn every_fixture_reaches_the_service_typed() {
-    receivers::every_fixture_reaches_the_handler_typed(start(keyed()).await).await;
-}
-
-#[tokio::test]
-async fn bad_requests_are_refused_by_the_layer_and_the_server_goes_on() {
-    let server = start(keyed().with_body_limit(LIMIT)).await;
-    receivers::bad_requests_are_refused_and_the_server_goes_on(server).await;
-}
-
-#[tokio::test]
-async fn the_default_limit_is_one_mebibyte() {
-    receivers::the_default_limit_is_one_mebibyte(start(keyed()).await).await;
-}
-
-#[tokio::test]
-async fn without_a_configured_key_payloads_are_parsed_but_not_verified() {
-    let server = start(Receiver::unverified()).await;
-    receivers::without_a_configured_key_payloads_are_parsed_but_not_verified(server).await;
-}
-
-#[tokio::test]
-async fn either_of_two_keys_passes() {
-    let server = start(keyed().with_key(HandshakeKey::new("next-key").unwrap())).await;
-    receivers::either_of_two_keys_passes(server).await;
-}
-
-#[cfg(feature = "testing")]
-#[tokio::test]
-async fn every_sample_reaches_the_service_typed() {
-    receivers::every_sample_reaches_the_handler_typed(start(keyed()).await).await;
-}
-
-#[tokio::test]
-async fn drifted_deliveries_are_taken_tolerantly_and_refused_strictly() {
-    let server = start(keyed()).await;
-    receivers::drifted_deliveries_are_taken_tolerantly_and_refused_strictly(server).await;
-}
+the_receiver_suite!(start);
 
 #[tokio::test]
 async fn a_request_that_is_not_a_post_is_answered_405() {

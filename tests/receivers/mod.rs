@@ -377,3 +377,61 @@ pub async fn drifted_deliveries_are_taken_tolerantly_and_refused_strictly(mut se
     assert_eq!(status, StatusCode::BAD_REQUEST);
     server.assert_nothing_handed_over();
 }
+
+/// Stops a server's accepting task when the test is done with it (actix-web's tests stop
+/// their server by its own handle instead).
+#[allow(dead_code)]
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The suite's tests for an adapter whose `async fn start(Receiver) -> Served` serves it: one
+/// line per adapter.
+#[macro_export]
+macro_rules! the_receiver_suite {
+    ($start:ident) => {
+        #[tokio::test]
+        async fn every_fixture_reaches_the_handler_typed() {
+            receivers::every_fixture_reaches_the_handler_typed($start(keyed()).await).await;
+        }
+
+        #[tokio::test]
+        async fn bad_requests_are_refused_and_the_server_goes_on() {
+            let server = $start(keyed().with_body_limit(LIMIT)).await;
+            receivers::bad_requests_are_refused_and_the_server_goes_on(server).await;
+        }
+
+        #[tokio::test]
+        async fn the_default_limit_is_one_mebibyte() {
+            receivers::the_default_limit_is_one_mebibyte($start(keyed()).await).await;
+        }
+
+        #[tokio::test]
+        async fn without_a_configured_key_payloads_are_parsed_but_not_verified() {
+            let server = $start(Receiver::unverified()).await;
+            receivers::without_a_configured_key_payloads_are_parsed_but_not_verified(server).await;
+        }
+
+        #[tokio::test]
+        async fn either_of_two_keys_passes() {
+            let next = HandshakeKey::new("next-key").unwrap();
+            receivers::either_of_two_keys_passes($start(keyed().with_key(next)).await).await;
+        }
+
+        #[cfg(feature = "testing")]
+        #[tokio::test]
+        async fn every_sample_reaches_the_handler_typed() {
+            receivers::every_sample_reaches_the_handler_typed($start(keyed()).await).await;
+        }
+
+        #[tokio::test]
+        async fn drifted_deliveries_are_taken_tolerantly_and_refused_strictly() {
+            let server = $start(keyed()).await;
+            receivers::drifted_deliveries_are_taken_tolerantly_and_refused_strictly(server).await;
+        }
+    };
+}
