@@ -10,8 +10,9 @@ use serde_json::{json, Value};
 
 const KEY: &str = "gfhkd1asfsa-7Qz";
 
-/// A lead name a page would run as HTML if it were careless.
-const HOSTILE: &str = "<img src=x onerror=alert(1)>";
+/// A lead name a page would run as HTML if it were careless, or that would end the script
+/// element the first view is embedded in.
+const HOSTILE: &str = "<img src=x onerror=alert(1)></script><script>alert(2)</script>";
 
 /// Starts `listen` with a web view on an ephemeral port, and its URL.
 fn listen_with_ui(args: &[&str], key: Option<&str>) -> (Listening, String) {
@@ -245,6 +246,21 @@ async fn deliveries_appear_live_and_the_page_never_holds_the_key() {
         "{diff}"
     );
     assert_no_key(&browser).await;
+
+    // Loaded again, the page shows all five from its first view, the hostile name as text.
+    browser.goto(&ui).await;
+    wait_rows(&browser, 5).await;
+    let list = text_of(&browser, "#list").await;
+    assert!(list.contains(HOSTILE), "{list}");
+    let elements = browser
+        .run(
+            "return document.querySelectorAll('img').length + document.scripts.length;",
+            json!([]),
+        )
+        .await;
+    // The page's own two: the first view's data and its script.
+    assert_eq!(elements, json!(2));
+    assert_no_key(&browser).await;
     drop(browser);
     listening.stop();
 }
@@ -467,6 +483,16 @@ async fn what_save_or_store_kept_is_shown_after_a_restart() {
     assert_eq!(types, ["lead:won", "note:created", "todo:created"]);
     assert!(shown.iter().all(|e| e["source"] == "saved"));
     assert!(shown.iter().all(|e| e["typed"].is_object()));
+    // The page itself holds them: its first view needs no other request.
+    let page = reqwest::get(&ui).await.unwrap().text().await.unwrap();
+    let initial = page
+        .split("<script id=\"initial\" type=\"application/json\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</script>").next())
+        .expect("the page holds its first view");
+    let initial: Value = serde_json::from_str(initial).unwrap();
+    assert_eq!(initial["entries"].as_array().unwrap().len(), 3);
+    assert_eq!(initial["entries"][2]["activity_type"], "todo:created");
     again.stop();
 
     // From the inbox, when there is no capture; the newest --ui-keep of them.
