@@ -327,3 +327,103 @@ fn send_and_listen_never_print_a_key_from_a_file_or_a_url() {
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     assert_clean("listen's usage error", &text(&output));
 }
+
+/// What an app answers (it may echo the key it was forwarded) and what headers carry reach
+/// no output raw or with a key: the capture, `inspect -v` of it, and the web view's API.
+#[test]
+fn an_apps_answer_and_the_headers_reach_no_output_raw_or_with_a_key() {
+    let app = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let app_url = format!("http://{}/app", app.local_addr().unwrap());
+    std::thread::spawn(move || {
+        if let Some(Ok(mut stream)) = app.incoming().next() {
+            stream.set_read_timeout(Some(PATIENCE)).unwrap();
+            let mut buffer = vec![0; 64 * 1024];
+            let read = stream.read(&mut buffer).unwrap_or(0);
+            // The forwarded request, key and all, echoed with what a terminal acts on.
+            let echo = format!(
+                "\u{1b}[2J\u{202e}<b>{}</b>",
+                String::from_utf8_lossy(&buffer[..read])
+            );
+            let _ = write!(
+                stream,
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{echo}",
+                echo.len()
+            );
+        }
+    });
+    let capture = common::temp_file("answers.ndjson");
+    let file = capture.to_str().unwrap();
+    let listening = listen(
+        &[
+            "--key",
+            KEY,
+            "-v",
+            "--save",
+            file,
+            "--forward-to",
+            &app_url,
+            "--ui",
+            "127.0.0.1:0",
+        ],
+        None,
+    );
+    let ui = (0..10)
+        .map(|_| listening.stderr_line())
+        .find_map(|line| line.split("web view at http://").nth(1).map(str::to_owned))
+        .expect("the web view's address");
+    let ui = ui.split('/').next().unwrap().to_owned();
+    let body = payload(r#""lead:won""#, "", r#""Acme""#);
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\nX-Bidi: a\u{202e}b\r\nX-Token: {KEY}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    assert_eq!(raw(&listening.address, request.as_bytes()), 204);
+
+    // The web view's API: the entry, with the app's answer and the headers, holds no key.
+    let get = |target: &str| {
+        let mut stream = TcpStream::connect(&ui).unwrap();
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        write!(
+            stream,
+            "GET {target} HTTP/1.1\r\nHost: {ui}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        let _ = stream.read_to_string(&mut response);
+        response
+    };
+    let page = get("/");
+    let token = page
+        .split("name=\"clinchpad-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page's token")
+        .to_owned();
+    let entries = get(&format!("/api/deliveries?token={token}"));
+    assert!(
+        entries.contains("x-bidi") && entries.contains("<b>"),
+        "{entries}"
+    );
+    for piece in [KEY, "s3cr3t", "9f8e"] {
+        assert!(
+            !entries.contains(piece),
+            "{piece:?} in the web view's API: {entries}"
+        );
+        assert!(!page.contains(piece), "{piece:?} in the page");
+    }
+    let (_, out, err) = listening.stop();
+    assert_clean("listen", &format!("{}\n{}", out.join("\n"), err.join("\n")));
+
+    let saved = std::fs::read_to_string(&capture).unwrap();
+    assert_clean("the capture", &saved);
+    assert!(
+        saved.contains("x-token") && saved.contains("\"***\""),
+        "{saved}"
+    );
+    let inspected = run(&["inspect", "-v", file], None, b"");
+    let all = text(&inspected);
+    assert_clean("inspect -v", &all);
+    assert!(all.contains(r"header:   x-bidi: a\u{202e}b"), "{all}");
+    let _ = std::fs::remove_file(&capture);
+}
