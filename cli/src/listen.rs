@@ -131,7 +131,7 @@ async fn start(
     }
     .with_body_limit(args.body_limit);
     let path = if args.path.starts_with('/') {
-        args.path
+        args.path.clone()
     } else {
         format!("/{}", args.path)
     };
@@ -179,72 +179,18 @@ async fn start(
 
     let ui = match &args.ui {
         None => None,
-        Some(ui_addr) => {
-            let mut own = address;
-            if own.ip().is_unspecified() {
-                own.set_ip(match own {
-                    std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-                    std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-                });
-            }
-            let receiver_url = reqwest::Url::parse(&format!("http://{own}{path}"))
-                .map_err(|err| format!("--path {}: {err}", shown(&path)))?;
-            let forward_url = forward.as_ref().map(|(_, url)| shown_url(url.as_str()));
-            let targets = Targets {
-                receiver: receiver_url.clone(),
-                forward: forward.as_ref().map(|(_, url)| url.clone()),
-                client: match &forward {
-                    Some((client, _)) => client.clone(),
-                    None => client::client(args.ca_cert.as_deref())?,
-                },
-                key: keys.first().cloned(),
-            };
-            let setup = Setup {
-                receiver_url: receiver_url.as_str(),
-                forward_url: forward_url.as_deref(),
-                verified: receiver.is_verified(),
-                strict: args.strict,
-            };
-            let opened = Ui::open(
-                ui_addr,
-                args.ui_keep,
-                setup,
-                targets,
-                keys.clone(),
-                out.clone(),
+        Some(_) => Some(
+            open_ui(
+                &args,
+                address,
+                &path,
+                forward.as_ref(),
+                store.as_ref(),
+                &keys,
+                &out,
             )
-            .await?;
-            let ui = opened.ui;
-            // The newest requests kept before: those `--save` kept, or else the inbox's.
-            if let Some(file) = &args.save {
-                let (records, unread) =
-                    history::from_capture(file, args.ui_keep).map_err(|err| {
-                        format!(
-                            "--ui: cannot read {}: {err}",
-                            shown(&file.display().to_string())
-                        )
-                    })?;
-                records
-                    .into_iter()
-                    .for_each(|record| ui.push(Source::Saved, record));
-                if unread > 0 {
-                    out.warn(&format!(
-                        "--ui: {unread} line(s) of {} are not requests; not shown",
-                        shown(&file.display().to_string())
-                    ));
-                }
-            } else if let (Some(inbox), Some(url)) = (&store, &args.store) {
-                let records = history::from_inbox(inbox, args.ui_keep, &path)
-                    .await
-                    .map_err(|err| {
-                        format!("--ui: cannot read the inbox at {}: {err}", shown_store(url))
-                    })?;
-                records
-                    .into_iter()
-                    .for_each(|record| ui.push(Source::Stored, record));
-            }
-            Some((ui, opened.listener, opened.url))
-        }
+            .await?,
+        ),
     };
 
     // Before saying it listens: a stop from then on is a clean one.
@@ -355,6 +301,82 @@ async fn start(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The web view (`--ui`) on its own address, holding the newest requests kept before: those
+/// `--save` kept, or else the inbox's. Not serving yet: the view and its listener, and the
+/// address to open.
+async fn open_ui(
+    args: &ListenArgs,
+    address: std::net::SocketAddr,
+    path: &str,
+    forward: Option<&(reqwest::Client, reqwest::Url)>,
+    store: Option<&Inbox>,
+    keys: &[HandshakeKey],
+    out: &Arc<Output>,
+) -> Result<(Arc<Ui>, TcpListener, String), String> {
+    let mut own = address;
+    if own.ip().is_unspecified() {
+        own.set_ip(match own {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    let receiver_url = reqwest::Url::parse(&format!("http://{own}{path}"))
+        .map_err(|err| format!("--path {}: {err}", shown(path)))?;
+    let forward_url = forward.map(|(_, url)| shown_url(url.as_str()));
+    let targets = Targets {
+        receiver: receiver_url.clone(),
+        forward: forward.map(|(_, url)| url.clone()),
+        client: match forward {
+            Some((client, _)) => client.clone(),
+            None => client::client(args.ca_cert.as_deref())?,
+        },
+        key: keys.first().cloned(),
+    };
+    let setup = Setup {
+        receiver_url: receiver_url.as_str(),
+        forward_url: forward_url.as_deref(),
+        // `listen` checks keys whenever it has one.
+        verified: !keys.is_empty(),
+        strict: args.strict,
+    };
+    let opened = Ui::open(
+        args.ui.as_deref().unwrap_or_default(),
+        args.ui_keep,
+        setup,
+        targets,
+        keys.to_vec(),
+        out.clone(),
+    )
+    .await?;
+    let ui = opened.ui;
+    // The newest requests kept before: those `--save` kept, or else the inbox's.
+    if let Some(file) = &args.save {
+        let (records, unread) = history::from_capture(file, args.ui_keep).map_err(|err| {
+            format!(
+                "--ui: cannot read {}: {err}",
+                shown(&file.display().to_string())
+            )
+        })?;
+        records
+            .into_iter()
+            .for_each(|record| ui.push(Source::Saved, record));
+        if unread > 0 {
+            out.warn(&format!(
+                "--ui: {unread} line(s) of {} are not requests; not shown",
+                shown(&file.display().to_string())
+            ));
+        }
+    } else if let (Some(inbox), Some(url)) = (store, &args.store) {
+        let records = history::from_inbox(inbox, args.ui_keep, path)
+            .await
+            .map_err(|err| format!("--ui: cannot read the inbox at {}: {err}", shown_store(url)))?;
+        records
+            .into_iter()
+            .for_each(|record| ui.push(Source::Stored, record));
+    }
+    Ok((ui, opened.listener, opened.url))
 }
 
 /// Accepts connections until Ctrl-C or SIGTERM, then lets the requests in flight finish, up
