@@ -137,7 +137,7 @@ use crate::{Delivery, Payload, Receiver, Rejection};
 /// use actix_web::HttpResponse;
 /// use clinchpad_webhook::actix::ClinchPadWebhook;
 ///
-/// async fn hook(ClinchPadWebhook { payload, body }: ClinchPadWebhook) -> HttpResponse {
+/// async fn hook(ClinchPadWebhook { payload, body, .. }: ClinchPadWebhook) -> HttpResponse {
 ///     println!("{} on {} ({} bytes)", payload.activity.kind.type_name(), payload.lead.name, body.len());
 ///     HttpResponse::NoContent().finish()
 /// }
@@ -150,13 +150,17 @@ pub struct ClinchPadWebhook {
     /// remove the key with [`strip_handshake_key`](crate::strip_handshake_key). The
     /// extractor's `Debug` shows only its length.
     pub body: Bytes,
+    /// The receiver's keys, masked in its `Debug`.
+    keys: crate::redact::Masking,
 }
 
 /// The payload (whose `Debug` hides its key) and the body's length: never the body, which
-/// holds the key as it came.
+/// holds the key as it came. Every key of the receiver is masked wherever the payload quotes
+/// it (a note, a name, an id).
 impl std::fmt::Debug for ClinchPadWebhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::raw::debug_webhook(f, &self.payload, self.body.len())
+        let shown = crate::raw::WebhookDebug(&self.payload, self.body.len());
+        self.keys.debug(f, &shown)
     }
 }
 
@@ -192,7 +196,11 @@ impl FromRequest for ClinchPadWebhook {
         Box::pin(async move {
             let (receiver, query, body) = request.finish().await?;
             let payload = receiver.receive(Some(&query), &body)?;
-            Ok(ClinchPadWebhook { payload, body })
+            Ok(ClinchPadWebhook {
+                payload,
+                body,
+                keys: receiver.masking(),
+            })
         })
     }
 }

@@ -192,7 +192,7 @@ use crate::{Delivery, Payload, Receiver, Rejection};
 /// # use axum::http::StatusCode;
 /// use clinchpad_webhook::axum::ClinchPadWebhook;
 ///
-/// async fn hook(ClinchPadWebhook { payload, body }: ClinchPadWebhook) -> StatusCode {
+/// async fn hook(ClinchPadWebhook { payload, body, .. }: ClinchPadWebhook) -> StatusCode {
 ///     println!("{} on {} ({} bytes)", payload.activity.kind.type_name(), payload.lead.name, body.len());
 ///     StatusCode::NO_CONTENT
 /// }
@@ -205,13 +205,17 @@ pub struct ClinchPadWebhook {
     /// remove the key with [`strip_handshake_key`](crate::strip_handshake_key). The
     /// extractor's `Debug` shows only its length.
     pub body: Bytes,
+    /// The receiver's keys, masked in its `Debug`.
+    keys: crate::redact::Masking,
 }
 
 /// The payload (whose `Debug` hides its key) and the body's length: never the body, which
-/// holds the key as it came.
+/// holds the key as it came. Every key of the receiver is masked wherever the payload quotes
+/// it (a note, a name, an id).
 impl std::fmt::Debug for ClinchPadWebhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        crate::raw::debug_webhook(f, &self.payload, self.body.len())
+        let shown = crate::raw::WebhookDebug(&self.payload, self.body.len());
+        self.keys.debug(f, &shown)
     }
 }
 
@@ -244,7 +248,11 @@ where
         let receiver = Receiver::from_ref(state);
         let (uri, body) = read(req, &receiver).await?;
         let payload = receiver.receive(uri.query(), &body)?;
-        Ok(ClinchPadWebhook { payload, body })
+        Ok(ClinchPadWebhook {
+            payload,
+            body,
+            keys: receiver.masking(),
+        })
     }
 }
 

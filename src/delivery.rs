@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde_json::Value;
 
+use crate::redact::Masking;
 use crate::{strip_handshake_key, Error, Payload};
 
 /// A delivery that [`Receiver::accept`](crate::Receiver::accept) took: its key checked, its
@@ -55,6 +56,9 @@ pub struct Delivery {
     /// case, and a large value already) is not moved around the larger for it.
     drift: Option<Box<Drift>>,
     body: Vec<u8>,
+    /// The keys of the receiver that took it (none when unverified): masked in what is
+    /// shown or stored of it, wherever in the body they arrived.
+    keys: Masking,
 }
 
 /// Why a delivery does not fit, and the activity's id and type as its body has them, for
@@ -69,11 +73,12 @@ struct Drift {
 impl Delivery {
     /// A delivery whose shape fits.
     #[inline]
-    pub(crate) fn typed(payload: Payload, body: Vec<u8>) -> Self {
+    pub(crate) fn typed(payload: Payload, body: Vec<u8>, keys: Masking) -> Self {
         Delivery {
             payload: Some(payload),
             drift: None,
             body,
+            keys,
         }
     }
 
@@ -84,6 +89,7 @@ impl Delivery {
         error: Error,
         value: Option<&Value>,
         body: Vec<u8>,
+        keys: Masking,
     ) -> Self {
         let activity = value.and_then(|value| value.get("activity"));
         let drift = Drift {
@@ -102,6 +108,7 @@ impl Delivery {
             payload,
             drift: Some(Box::new(drift)),
             body,
+            keys,
         }
     }
 
@@ -172,18 +179,67 @@ impl Delivery {
     pub fn body_without_key(&self) -> Option<Vec<u8>> {
         strip_handshake_key(&self.body)
     }
+
+    /// What to store of the body: as it was received, without its `handshake_key`, and with
+    /// every key of the receiver that took it masked (`***`) wherever the body quotes it in
+    /// free text (a note, a name), however it is spelled (`"g\u0066hkd1asfsa"` too). Only the
+    /// key itself is masked, never a piece of it, and nothing the payload reads by its format
+    /// (ids, the type, the time, numbers, dates) is touched: the body stored reads as the same
+    /// payload as the body received, but for the key in its text. See
+    /// [`Receiver::redact_body`](crate::Receiver::redact_body).
+    ///
+    /// ```
+    /// use clinchpad_webhook::{HandshakeKey, Receiver};
+    ///
+    /// let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+    /// let body = std::fs::read_to_string("fixtures/note_created.json")?
+    ///     .replace("\"note_content\": \"", "\"note_content\": \"the key is g\\u0066hkd1asfsa; ");
+    /// let delivery = receiver.accept(None, body.as_bytes())?;
+    /// let kept = String::from_utf8(delivery.body_to_store().unwrap())?;
+    /// assert!(kept.contains("the key is ***; ") && !kept.contains("handshake_key"));
+    /// let stored = clinchpad_webhook::parse(kept.as_bytes())?;
+    /// assert_eq!(stored.activity.id, delivery.payload().unwrap().activity.id);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn body_to_store(&self) -> Option<Vec<u8>> {
+        let body = self.body_without_key()?;
+        Some(
+            match crate::masked_body::mask_body(&body, &self.keys.texts()) {
+                std::borrow::Cow::Borrowed(_) => body,
+                std::borrow::Cow::Owned(masked) => masked,
+            },
+        )
+    }
+
+    /// Whether the receiver that took it checked a key: `false` only for one taken by
+    /// [`Receiver::unverified`](crate::Receiver::unverified).
+    pub fn is_verified(&self) -> bool {
+        !self.keys.0.is_empty()
+    }
 }
 
 /// The payload (whose key is redacted), the error, the id and type, and the body's length:
-/// never the body, which holds the key as it came.
+/// never the body, which holds the key as it came. Every key of the receiver that took it is
+/// masked (`***`) wherever it shows, as the error is: a key posted as the activity's `_id`,
+/// its `type`, the lead's name or a drifted field is not shown either.
 impl fmt::Debug for Delivery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.keys.debug(f, &DebugView(self))
+    }
+}
+
+/// What [`Delivery`]'s `Debug` shows, before the keys are masked.
+struct DebugView<'d>(&'d Delivery);
+
+impl fmt::Debug for DebugView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let delivery = self.0;
         f.debug_struct("Delivery")
-            .field("payload", &self.payload)
-            .field("error", &self.error())
-            .field("activity_id", &self.activity_id())
-            .field("type_name", &self.type_name())
-            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .field("payload", &delivery.payload)
+            .field("error", &delivery.error())
+            .field("activity_id", &delivery.activity_id())
+            .field("type_name", &delivery.type_name())
+            .field("body", &format_args!("<{} bytes>", delivery.body.len()))
             .finish()
     }
 }

@@ -280,6 +280,7 @@ mod handshake;
 mod ids;
 mod lead;
 mod locate;
+mod masked_body;
 mod parse;
 mod parsed_text;
 mod path;

@@ -77,24 +77,19 @@ pub fn strip_handshake_key_from_query(query: &str) -> Cow<'_, str> {
     Cow::Owned(kept.join("&"))
 }
 
-/// The `Debug` of an extractor: the payload (whose `Debug` hides its key) and the body's
-/// length, never the body, which holds the key as it came.
+/// What the `ClinchPadWebhook` extractors' `Debug` shows: the payload (whose `Debug` hides
+/// its key) and the body's length, never the body, which holds the key as it came.
 #[cfg(any(feature = "axum", feature = "actix-web"))]
-pub(crate) fn debug_webhook(
-    f: &mut std::fmt::Formatter<'_>,
-    payload: &crate::Payload,
-    body_length: usize,
-) -> std::fmt::Result {
-    struct BodyLength(usize);
-    impl std::fmt::Debug for BodyLength {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "<{} bytes>", self.0)
-        }
+pub(crate) struct WebhookDebug<'p>(pub(crate) &'p crate::Payload, pub(crate) usize);
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+impl std::fmt::Debug for WebhookDebug<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClinchPadWebhook")
+            .field("payload", self.0)
+            .field("body", &format_args!("<{} bytes>", self.1))
+            .finish()
     }
-    f.debug_struct("ClinchPadWebhook")
-        .field("payload", payload)
-        .field("body", &BodyLength(body_length))
-        .finish()
 }
 
 /// Where one member of the top-level object is: from its key's opening quote to the end of

@@ -249,7 +249,7 @@ impl Receiver {
                     .as_ref()
                     .map(ReceivedKey::expose_secret);
                 self.check_body_key(BodyKey::Text(key), query_keys)?;
-                Ok(Delivery::typed(payload, body))
+                Ok(Delivery::typed(payload, body, self.masking()))
             }
             Err(err) => self.accept_drifted(err, query_keys, body),
         }
@@ -293,8 +293,12 @@ impl Receiver {
         self.check_body_key(key, query_keys)?;
         let err = self.redact_error(err);
         Ok(match read {
-            Drifted::Typed(payload) => Delivery::drifted(Some(*payload), err, None, body),
-            Drifted::Untyped(value) => Delivery::drifted(None, err, Some(&value), body),
+            Drifted::Typed(payload) => {
+                Delivery::drifted(Some(*payload), err, None, body, self.masking())
+            }
+            Drifted::Untyped(value) => {
+                Delivery::drifted(None, err, Some(&value), body, self.masking())
+            }
         })
     }
 
@@ -315,6 +319,88 @@ impl Receiver {
     /// ```
     pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
         crate::redact::redact(text, self.keys.iter().map(HandshakeKey::expose_secret))
+    }
+
+    /// `body` with the text of every configured key masked (`***`) where it is free text,
+    /// for storing a body that may quote a key: see [`Delivery::body_to_store`], which does
+    /// this to a delivery's body. Inside the string values whose text is free (a note, a
+    /// name, an unknown field), each copy of a key is masked, however the string spells it
+    /// (`"g\u0066hkd1asfsa"` too), and only the key, never a piece of it; ids, the type, the
+    /// time, numbers, booleans, dates and times are read by their format and kept exactly, so
+    /// the body reads as the same payload. Every other byte is kept. A body that is not JSON
+    /// has every copy of a key's text replaced. Borrowed when there is nothing to mask.
+    ///
+    /// Remove the `handshake_key` itself first ([`strip_handshake_key`](crate::strip_handshake_key)).
+    ///
+    /// ```
+    /// use clinchpad_webhook::{HandshakeKey, Receiver};
+    ///
+    /// let receiver = Receiver::new(HandshakeKey::new("2014")?); // a weak key: see key_warnings
+    /// let body = br#"{"activity": {"_id": "a1", "created_at": "2014-01-10T09:37:58Z",
+    ///     "type": "note:created", "note_content": "PIN 2014"}, "lead": {"_id": "l1", "name": "Acme"}}"#;
+    /// let kept = receiver.redact_body(body);
+    /// let kept = std::str::from_utf8(&kept)?;
+    /// assert!(kept.contains(r#""note_content": "PIN ***""#));
+    /// assert!(kept.contains(r#""created_at": "2014-01-10T09:37:58Z""#)); // still the same time
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn redact_body<'b>(&self, body: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
+        let keys: Vec<&str> = self.keys.iter().map(HandshakeKey::expose_secret).collect();
+        crate::masked_body::mask_body(body, &keys)
+    }
+
+    /// A sentence for each configured key that ordinary text could hold too: one shorter than
+    /// 8 characters, or made of digits (and the punctuation of times) only. Such a key is
+    /// found in dates, amounts and ids: it is masked where a body's free text holds it, and
+    /// kept where it is part of an id, a time or a number, which must read as they came. Say
+    /// them at start-up; each names the key by its place among the configured keys, never by
+    /// its text. Empty when every key is fine.
+    ///
+    /// ```
+    /// use clinchpad_webhook::{HandshakeKey, Receiver};
+    ///
+    /// let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?).with_key(HandshakeKey::new("2014")?);
+    /// let warnings = receiver.key_warnings();
+    /// assert_eq!(warnings.len(), 1);
+    /// assert!(warnings[0].starts_with("handshake key 2 of 2 is 4 characters long"), "{}", warnings[0]);
+    /// assert!(!warnings[0].contains("2014"));
+    /// # Ok::<(), clinchpad_webhook::Error>(())
+    /// ```
+    pub fn key_warnings(&self) -> Vec<String> {
+        let count = self.keys.len();
+        self.keys
+            .iter()
+            .enumerate()
+            .filter_map(|(i, key)| {
+                let text = key.expose_secret();
+                let length = text.chars().count();
+                let what = if text
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || "-:.+/ TZ".contains(c))
+                {
+                    format!("{length} characters long and only digits")
+                } else if length < 8 {
+                    format!("{length} characters long")
+                } else {
+                    return None;
+                };
+                let which = match count {
+                    1 => "the handshake key".to_owned(),
+                    _ => format!("handshake key {} of {count}", i + 1),
+                };
+                Some(format!(
+                    "{which} is {what}: ordinary text holds it too (dates, amounts, ids), \
+                     so it is masked as *** wherever a delivery's free text has it, and left in \
+                     ids, times and numbers, which must read as they came; set a longer, \
+                     random key in ClinchPad (16 characters or more)"
+                ))
+            })
+            .collect()
+    }
+
+    /// The keys, for the values this receiver makes to mask in what they show.
+    pub(crate) fn masking(&self) -> crate::redact::Masking {
+        crate::redact::Masking(self.keys.clone())
     }
 
     /// A body that is not a valid payload, as a rejection with no key in its text.

@@ -38,6 +38,54 @@ pub(crate) fn redact<'t, 's>(
     out
 }
 
+/// The keys a value made by a [`Receiver`](crate::Receiver) masks in what it shows of a
+/// request: the receiver's own. Not part of what the value is: two values are equal, or not,
+/// whichever receiver made them.
+#[derive(Clone, Default)]
+pub(crate) struct Masking(pub(crate) std::sync::Arc<Vec<crate::HandshakeKey>>);
+
+impl Masking {
+    /// The keys' texts.
+    pub(crate) fn texts(&self) -> Vec<&str> {
+        self.0
+            .iter()
+            .map(crate::HandshakeKey::expose_secret)
+            .collect()
+    }
+
+    /// Writes `shown`'s `Debug` with the keys masked: see [`write_redacted`].
+    pub(crate) fn debug(
+        &self,
+        f: &mut std::fmt::Formatter<'_>,
+        shown: &dyn std::fmt::Debug,
+    ) -> std::fmt::Result {
+        write_redacted(f, shown, &self.0)
+    }
+}
+
+impl PartialEq for Masking {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Writes `shown`'s `Debug` (pretty with `{:#?}`) with every one of `keys` masked: for the
+/// `Debug` of a type that holds what a request carried.
+pub(crate) fn write_redacted(
+    f: &mut std::fmt::Formatter<'_>,
+    shown: &dyn std::fmt::Debug,
+    keys: &[crate::HandshakeKey],
+) -> std::fmt::Result {
+    let text = match f.alternate() {
+        true => format!("{shown:#?}"),
+        false => format!("{shown:?}"),
+    };
+    f.write_str(&redact(
+        &text,
+        keys.iter().map(crate::HandshakeKey::expose_secret),
+    ))
+}
+
 /// Every way `secret` is written by something that may show it: as it is, as
 /// [`escape_text`] and the crate's quoted messages write it, as `{:?}` does (serde's
 /// messages), and as a JSON string holds it. Longest first, so that a longer form is masked

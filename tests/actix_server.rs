@@ -20,7 +20,7 @@ async fn receive(
     received: web::Data<mpsc::UnboundedSender<HandedOver>>,
     webhook: ClinchPadWebhook,
 ) -> HttpResponse {
-    let ClinchPadWebhook { payload, body } = webhook;
+    let ClinchPadWebhook { payload, body, .. } = webhook;
     received
         .send((Some(payload), None, body.to_vec()))
         .expect("the test is listening");

@@ -34,7 +34,7 @@ impl FromRef<AppState> for Receiver {
 
 /// The strict handler under test hands what it got to the test.
 async fn receive(State(state): State<AppState>, webhook: ClinchPadWebhook) -> StatusCode {
-    let ClinchPadWebhook { payload, body } = webhook;
+    let ClinchPadWebhook { payload, body, .. } = webhook;
     state
         .received
         .send((Some(payload), None, body.to_vec()))

@@ -509,28 +509,110 @@ fn a_key_from_the_environment_with_whitespace_around_it_is_refused() {
         .matches("two words"));
 }
 
-/// The extractors hand the raw body over, key included; their `Debug` shows its length only.
+/// Bodies that quote the configured key where a `Debug` shows it: as the activity's `_id`, as
+/// its `type`, in the lead's name, in a field of its type that drifted, and spelled with
+/// JSON's escapes in a note. Each carries the key as its `handshake_key` too, so each is taken.
+fn quoting_where_debug_shows(key: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let escaped: String = key
+        .chars()
+        .map(|c| format!("\\u{:04x}", c as u32))
+        .collect();
+    let base = || {
+        json!({
+            "activity": {"_id": "a1", "created_at": "2014-01-10T09:37:58Z", "type": "lead:won"},
+            "lead": {"_id": "l1", "name": "Acme"},
+            "handshake_key": key,
+        })
+    };
+    let mut id = base();
+    id["activity"]["_id"] = json!(key);
+    let mut type_name = base();
+    type_name["activity"]["type"] = json!(key);
+    let mut lead = base();
+    lead["lead"]["name"] = json!(format!("Acme ({key})"));
+    let mut drifted = base();
+    drifted["activity"]["type"] = json!("product:added");
+    drifted["activity"]["product_name"] = json!("Widget");
+    drifted["activity"]["product_quantity"] = json!(key);
+    let note = serde_json::to_string(&json!({
+        "activity": {"_id": "a1", "created_at": "2014-01-10T09:37:58Z", "type": "note:created",
+                     "note_content": "ESCAPED"},
+        "lead": {"_id": "l1", "name": "Acme"},
+        "handshake_key": key,
+    }))
+    .unwrap()
+    .replace("ESCAPED", &escaped);
+    vec![
+        ("the key as `_id`", serde_json::to_vec(&id).unwrap()),
+        ("the key as `type`", serde_json::to_vec(&type_name).unwrap()),
+        (
+            "the key in the lead's name",
+            serde_json::to_vec(&lead).unwrap(),
+        ),
+        (
+            "the key in a drifted field",
+            serde_json::to_vec(&drifted).unwrap(),
+        ),
+        ("the key escaped in a note", note.into_bytes()),
+    ]
+}
+
+/// What a receiver hands over masks its keys in `Debug` wherever the body put them, as the
+/// error beside it does: a `Delivery`, and the extractors, which hand the raw body over too
+/// (their `Debug` shows its length only).
+#[test]
+fn the_debug_of_what_a_receiver_takes_masks_its_keys_wherever_they_arrived() {
+    let receiver = clinchpad_webhook::Receiver::new(HandshakeKey::new(EXPECTED).unwrap());
+    for (what, body) in quoting_where_debug_shows(EXPECTED) {
+        let delivery = receiver.accept(None, &body).unwrap();
+        assert_formats_hide_keys(what, &delivery, None);
+        // The key in the query rather than the body: still masked.
+        let unkeyed = clinchpad_webhook::strip_handshake_key(&body).unwrap();
+        let query = format!("handshake_key={EXPECTED}");
+        let delivery = receiver.accept(Some(&query), &unkeyed).unwrap();
+        assert_formats_hide_keys(what, &delivery, None);
+    }
+}
+
 #[cfg(any(feature = "axum", feature = "actix-web"))]
 #[test]
 fn the_extractors_debug_shows_no_key() {
-    let body = body(Some(EXPECTED));
-    let payload = parse(&body).unwrap();
+    let receiver = clinchpad_webhook::Receiver::new(HandshakeKey::new(EXPECTED).unwrap());
+    let (_, body) = quoting_where_debug_shows(EXPECTED).swap_remove(2);
     let length = format!("<{} bytes>", body.len());
     #[cfg(feature = "axum")]
     {
-        let webhook = clinchpad_webhook::axum::ClinchPadWebhook {
-            payload: payload.clone(),
-            body: axum::body::Bytes::from(body.clone()),
-        };
+        use axum::extract::FromRequest;
+        let request = axum::http::Request::post("/hook")
+            .body(axum::body::Body::from(body.clone()))
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let webhook = runtime
+            .block_on(clinchpad_webhook::axum::ClinchPadWebhook::from_request(
+                request, &receiver,
+            ))
+            .unwrap();
+        assert!(webhook.payload.lead.name.contains(EXPECTED));
         assert_formats_hide_keys("axum::ClinchPadWebhook", &webhook, None);
         assert!(format!("{webhook:?}").contains(&length), "{webhook:?}");
     }
     #[cfg(feature = "actix-web")]
     {
-        let webhook = clinchpad_webhook::actix::ClinchPadWebhook {
-            payload,
-            body: actix_web::web::Bytes::from(body.clone()),
-        };
+        use actix_web::FromRequest;
+        let (request, mut payload) = actix_web::test::TestRequest::post()
+            .uri("/hook")
+            .app_data(receiver.clone())
+            .set_payload(body.clone())
+            .to_http_parts();
+        let webhook = actix_web::rt::System::new()
+            .block_on(clinchpad_webhook::actix::ClinchPadWebhook::from_request(
+                &request,
+                &mut payload,
+            ))
+            .unwrap();
+        assert!(webhook.payload.lead.name.contains(EXPECTED));
         assert_formats_hide_keys("actix::ClinchPadWebhook", &webhook, None);
         assert!(format!("{webhook:#?}").contains(&length), "{webhook:#?}");
     }

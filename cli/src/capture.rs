@@ -41,7 +41,7 @@ pub struct Record {
     pub activity_type: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub forwarded: Option<Forwarded>,
-    /// What the inbox said (`--store`): stored now, or stored before.
+    /// What the inbox said (`--store`): stored now, stored before, or stored as a conflict.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stored: Option<Stored>,
     /// The request's headers as they came, in order, but for the value of any that holds a
@@ -131,6 +131,8 @@ pub enum Stored {
     New,
     /// Stored before: a delivery sent again.
     Duplicate,
+    /// Stored beside one with the same id and another body, flagged as conflicting with it.
+    Conflict,
 }
 
 /// The headers to keep: each as it came (invalid UTF-8 replaced), with `***` for the value

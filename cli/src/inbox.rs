@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clinchpad_webhook::HandshakeKey;
-use clinchpad_webhook_inbox::{Entry, Inbox, State};
+use clinchpad_webhook_inbox::{Entry, Inbox, InboxError, State};
 use serde_json::json;
 
 use crate::capture::{self, Places};
@@ -17,8 +17,17 @@ pub async fn run(args: InboxArgs, key: Option<HandshakeKey>, out: &Output) -> Ex
     let Some(url) = args.store else {
         return usage(out, "which inbox? pass --store URL or set CLINCHPAD_INBOX");
     };
-    let inbox = match Inbox::open(&url).await {
+    // Only `retry` changes the inbox, so only it may create or migrate one: looking at a
+    // mistyped URL must not leave an empty inbox there.
+    let opened = match args.command {
+        InboxCommand::Retry { .. } => Inbox::open(&url).await,
+        _ => Inbox::connect(&url).await,
+    };
+    let inbox = match opened {
         Ok(inbox) => inbox,
+        Err(InboxError::NoInbox) => {
+            return usage(out, &format!("no inbox at {}", shown_store(&url)));
+        }
         Err(err) => {
             return usage(
                 out,
@@ -57,19 +66,9 @@ impl From<InboxState> for State {
     }
 }
 
-/// A store's URL as messages show it: any password masked.
+/// A store's URL as messages show it: every credential masked, whatever its shape.
 pub fn shown_store(url: &str) -> String {
-    let masked = match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let user = &url[scheme + 3..at];
-            match user.split_once(':') {
-                Some((name, _)) => format!("{}{name}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    };
-    shown(&masked)
+    shown(&clinchpad_webhook_inbox::redact_url(url))
 }
 
 fn time(ms: i64) -> String {
@@ -97,6 +96,8 @@ async fn list(
                 "received_at": entry.received_at,
                 "typed": entry.typed,
                 "last_error": entry.last_error,
+                "conflict_of": entry.conflict_of,
+                "verified": entry.verified,
             }));
         }
         return Ok(ExitCode::SUCCESS);
@@ -132,7 +133,14 @@ async fn list(
             kind,
             shown_short(&entry.key, 24),
             shown_short(entry.lead_id.as_deref().unwrap_or("-"), 24),
-            shown_short(entry.last_error.as_deref().unwrap_or(""), 80),
+            match &entry.conflict_of {
+                Some(first) => format!(
+                    "conflicts with {} (same id, another body); {}",
+                    shown_short(first, 24),
+                    shown_short(entry.last_error.as_deref().unwrap_or(""), 60)
+                ),
+                None => shown_short(entry.last_error.as_deref().unwrap_or(""), 80),
+            },
         );
     }
     out.print(&text);
@@ -168,6 +176,23 @@ fn describe(entry: &Entry) -> String {
         &shown(entry.activity_type.as_deref().unwrap_or("? (not readable)")),
     );
     line("lead", &shown(entry.lead_id.as_deref().unwrap_or("-")));
+    if let Some(first) = &entry.conflict_of {
+        line(
+            "conflicts",
+            &format!(
+                "with {}: the same activity id came before with another body",
+                shown(first)
+            ),
+        );
+    }
+    line(
+        "key",
+        match entry.verified {
+            Some(true) => "checked: the receiver verified its handshake key",
+            Some(false) => "NOT checked: taken by a receiver that checks no key",
+            None => "not recorded (stored by an earlier version)",
+        },
+    );
     let tries = match entry.attempts {
         1 => "1 attempt".to_owned(),
         n => format!("{n} attempts"),

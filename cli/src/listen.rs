@@ -23,7 +23,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -31,6 +31,7 @@ use tokio::sync::watch;
 
 use crate::capture::{self, Forwarded, KeyCheck, KeySeen, Record};
 use crate::client::{self, round, shown_url};
+use crate::connections::{Connections, Slot, HEAD_TIMEOUT};
 use crate::inbox::shown_store;
 use crate::output::{clock, shown, Output, Style};
 use crate::show;
@@ -130,6 +131,10 @@ async fn start(
             }),
     }
     .with_body_limit(args.body_limit);
+    // A key that ordinary text holds too is masked in free text but kept in ids and times.
+    for warning in receiver.key_warnings() {
+        out.warn(&format!("warning: {warning}"));
+    }
     let path = if args.path.starts_with('/') {
         args.path.clone()
     } else {
@@ -384,6 +389,8 @@ async fn open_ui(
 async fn serve(listener: TcpListener, state: Arc<State>, mut stop: StopSignal) {
     let graceful = GracefulShutdown::new();
     let mut stop = std::pin::pin!(stop.wait());
+    // Bounded, so that clients that never finish a request cannot keep a delivery waiting.
+    let connections = Connections::new(Connections::budget());
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -391,14 +398,23 @@ async fn serve(listener: TcpListener, state: Arc<State>, mut stop: StopSignal) {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 };
+                let admitted = connections.admit();
                 let state = state.clone();
-                let service = service_fn(move |request| handle(state.clone(), request));
+                let slot = admitted.slot();
+                let service =
+                    service_fn(move |request| handle(state.clone(), slot.clone(), request));
                 let connection = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEAD_TIMEOUT)
                     .serve_connection(TokioIo::new(stream), service);
                 let connection = graceful.watch(connection);
                 tokio::spawn(async move {
-                    // A client that goes away mid-request is its own business.
-                    let _ = connection.await;
+                    // A client that goes away mid-request is its own business; one closed to
+                    // make room had no delivery in hand.
+                    tokio::select! {
+                        _ = connection => {}
+                        () = admitted.closed() => {}
+                    }
                 });
             }
             () = &mut stop => break,
@@ -551,11 +567,21 @@ impl Refusal {
         }
     }
 
+    /// What is shown and saved of it.
     fn text(&self) -> String {
         match self {
             Refusal::Rejected(rejection) => rejection.to_string(),
             Refusal::Ignored(_, text) => text.clone(),
             Refusal::Unstored(error) => format!("not stored in the inbox: {error}"),
+        }
+    }
+
+    /// What the sender is answered: the text, but for a delivery the inbox could not store,
+    /// which is answered a fixed sentence (the database's trouble is shown here, not sent).
+    fn answer(&self) -> String {
+        match self {
+            Refusal::Unstored(_) => clinchpad_webhook_inbox::UNSTORED.to_owned(),
+            other => other.text(),
         }
     }
 }
@@ -565,6 +591,7 @@ const DROPPED: &str = "listen stopped before this request was answered";
 
 async fn handle(
     state: Arc<State>,
+    slot: Arc<Slot>,
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let _in_flight = InFlight::enter(&state.in_flight);
@@ -615,16 +642,17 @@ async fn handle(
             "deliveries are POSTed".into(),
         ));
     } else {
-        seen.outcome = match until_drained(&mut drained, receive(&state, &mut seen, body)).await {
-            Some(outcome) => outcome,
-            None => {
-                seen.dropped = true;
-                Err(Refusal::Ignored(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "listen stopped before the body was read".into(),
-                ))
-            }
-        };
+        seen.outcome =
+            match until_drained(&mut drained, receive(&state, &slot, &mut seen, body)).await {
+                Some(outcome) => outcome,
+                None => {
+                    seen.dropped = true;
+                    Err(Refusal::Ignored(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "listen stopped before the body was read".into(),
+                    ))
+                }
+            };
     }
     if let (Ok(_), Some((client, url)), false) = (&seen.outcome, &state.forward, seen.dropped) {
         let content_type = parts.headers.get(CONTENT_TYPE);
@@ -640,7 +668,7 @@ async fn handle(
             .body(Full::default()),
         (Err(refusal), false) => text_response(
             StatusCode::from_u16(refusal.status()).unwrap_or(StatusCode::BAD_REQUEST),
-            refusal.text(),
+            refusal.answer(),
         ),
     };
     record(&state, &seen);
@@ -656,7 +684,12 @@ fn text_response(status: StatusCode, text: String) -> hyper::http::Result<Respon
 
 /// Reads the body within the limit and hands it to the receiver: to `accept`, or with
 /// `--strict` to `receive`.
-async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Taken, Refusal> {
+async fn receive(
+    state: &State,
+    slot: &Arc<Slot>,
+    seen: &mut Seen,
+    body: Incoming,
+) -> Result<Taken, Refusal> {
     let receiver = &state.receiver;
     receiver
         .check_head(Some(&seen.query), seen.declared)
@@ -668,6 +701,8 @@ async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Taken
         }
         Err(err) => return Err(Refusal::Rejected(Rejection::body_unreadable(err))),
     };
+    // Read whole: from here its connection is not closed to make room for another.
+    let _in_hand = slot.in_hand();
     seen.key.in_body = clinchpad_webhook::strip_handshake_key(&bytes)
         .is_some_and(|kept| kept.len() != bytes.len());
     seen.body = Some(bytes.clone());
@@ -676,7 +711,7 @@ async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Taken
         match receiver.receive(Some(&seen.query), &bytes) {
             Ok(payload) => {
                 let stored = match &state.store {
-                    Some(inbox) => Some(inbox.store_payload(&payload).await),
+                    Some(inbox) => Some(inbox.store_payload(&payload, receiver).await),
                     None => None,
                 };
                 (Taken::from(payload), stored)
@@ -827,7 +862,8 @@ fn record(state: &State, seen: &Seen) {
         }),
         stored: seen.stored.map(|stored| match stored {
             Stored::New => capture::Stored::New,
-            Stored::Duplicate => capture::Stored::Duplicate,
+            Stored::Conflict => capture::Stored::Conflict,
+            _ => capture::Stored::Duplicate,
         }),
         headers: seen.headers.clone(),
     };
@@ -906,7 +942,11 @@ fn text(state: &State, seen: &Seen, status: u16, verdict: &str, path: &str, quer
     }
     match seen.stored {
         Some(Stored::New) => line.push_str("  → stored"),
-        Some(Stored::Duplicate) => line.push_str("  → stored before"),
+        Some(Stored::Conflict) => line.push_str(&format!(
+            "  → stored as a {}: this id was stored before with another body",
+            out.paint(Style::Warn, "conflict")
+        )),
+        Some(_) => line.push_str("  → stored before"),
         None => {}
     }
     if let Some(forwarded) = &seen.forwarded {

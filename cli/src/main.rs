@@ -15,6 +15,8 @@
 mod capture;
 #[cfg(feature = "net")]
 mod client;
+#[cfg(feature = "net")]
+mod connections;
 mod documents;
 #[cfg(feature = "net")]
 mod inbox;

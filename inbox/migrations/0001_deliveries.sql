@@ -1,7 +1,7 @@
 -- One row per delivery: stored once (the key is unique), then processed until it succeeds.
 -- The same statements on SQLite and PostgreSQL: text, 64-bit integers, times as milliseconds
 -- since the Unix epoch (UTC).
-CREATE TABLE clinchpad_deliveries (
+CREATE TABLE {prefix}deliveries (
     -- The activity's `_id`; for a body without a readable one, "sha256:" and the hash of the
     -- body without its key.
     delivery_key TEXT PRIMARY KEY,
@@ -30,6 +30,6 @@ CREATE TABLE clinchpad_deliveries (
 );
 
 -- What workers claim: the due deliveries, oldest first.
-CREATE INDEX clinchpad_deliveries_due ON clinchpad_deliveries (state, next_attempt_at);
+CREATE INDEX {prefix}deliveries_due ON {prefix}deliveries (state, next_attempt_at);
 -- What `inbox list` shows first: the latest.
-CREATE INDEX clinchpad_deliveries_received ON clinchpad_deliveries (received_at);
+CREATE INDEX {prefix}deliveries_received ON {prefix}deliveries (received_at);

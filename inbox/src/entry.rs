@@ -5,15 +5,23 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// What [`Inbox::store`](crate::Inbox::store) did with a delivery. Either way, the delivery is
-/// in the inbox: answer 2xx.
+/// What [`Inbox::store`](crate::Inbox::store) did with a delivery. Whichever it is, the
+/// delivery is in the inbox: answer 2xx.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Stored {
     /// It was not there: stored, to be processed.
     New,
-    /// A delivery with the same key was there already: nothing changed.
+    /// The same delivery was there already (the same key, and the same body without its
+    /// key): nothing changed.
     Duplicate,
+    /// A delivery with the same key but another body was there: this one is kept too, as a
+    /// row of its own whose [`conflict_of`](Entry::conflict_of) names the first, and processed
+    /// like any other. Two bodies under one activity id are worth a look: ClinchPad sending
+    /// an activity again as it stands now, or, where keys are not checked, someone sending
+    /// its id first.
+    Conflict,
 }
 
 /// Where a delivery is in its processing.
@@ -60,14 +68,18 @@ impl fmt::Display for State {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Entry {
-    /// The key it is stored under: its activity `_id`, or `sha256:` and the hash of its body
-    /// without its key when the body has no readable id.
+    /// The key it is stored under: its activity `_id`; `id-sha256:` and the hash of the id
+    /// for an id that a database index cannot hold (over 200 bytes, or with a control
+    /// character); `sha256:` and the hash of its body without its key when the body has no
+    /// readable id; for a conflicting delivery ([`Stored::Conflict`]), the first's key, `~`,
+    /// and the start of the hash of its own body.
     pub key: String,
-    /// The activity's `_id`, when it could be read.
+    /// The activity's `_id`, when it could be read (a NUL in it written `\u{0}`, which
+    /// PostgreSQL's text cannot hold; the body has it as it came).
     pub activity_id: Option<String>,
-    /// The activity's `type`, when it could be read.
+    /// The activity's `type`, when it could be read (a NUL written as in `activity_id`).
     pub activity_type: Option<String>,
-    /// The lead's `_id`, when it could be read.
+    /// The lead's `_id`, when it could be read (a NUL written as in `activity_id`).
     pub lead_id: Option<String>,
     /// The activity's time, in milliseconds since the epoch, when it could be read.
     pub created_at: Option<i64>,
@@ -90,4 +102,10 @@ pub struct Entry {
     pub last_error: Option<String>,
     /// When it was done, or given up.
     pub finished_at: Option<i64>,
+    /// For a delivery that came under the key of one stored before, with another body: the
+    /// key of that one. See [`Stored::Conflict`].
+    pub conflict_of: Option<String>,
+    /// Whether the receiver that took it checked its handshake key (`false`: it was taken
+    /// unverified); `None` for a delivery stored before the inbox kept this.
+    pub verified: Option<bool>,
 }

@@ -1,17 +1,19 @@
 //! [`Inbox`]: the table of deliveries, on SQLite or PostgreSQL. Storing is one statement keyed
 //! on the delivery's key; reading and retrying are for the operator and the command.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use clinchpad_webhook::{Delivery, Payload, Receiver};
 use sha2::{Digest, Sha256};
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::any::AnyRow;
+use sqlx::Row;
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::Clock;
+use crate::db::{Db, STORE_BOUND};
 use crate::entry::{Entry, State, Stored};
 use crate::error::InboxError;
-use crate::schema;
+use crate::schema::{Tables, DEFAULT_PREFIX};
 use crate::worker::Worker;
 
 /// Every delivery stored once, then processed until it succeeds: a table of deliveries on
@@ -45,80 +47,122 @@ pub struct Inbox {
 }
 
 struct Inner {
-    pool: AnyPool,
-    backend: Backend,
-    clock: Arc<dyn Clock>,
-    /// Whose keys are masked in a stored body, beside its `handshake_key`, which always goes.
+    db: Arc<Db>,
+    /// Whose keys are masked in what is stored, beside those of the receiver that took each
+    /// delivery.
     masking: Option<Receiver>,
 }
 
-/// Which database the inbox is on: the statements are the same but for how a worker claims.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Backend {
-    Sqlite,
-    Postgres,
+/// How an inbox is opened: the names of its tables. [`Inbox::open`] and
+/// [`Inbox::connect`] take the defaults.
+///
+/// ```
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use clinchpad_webhook_inbox::InboxOptions;
+///
+/// # let dir = std::env::temp_dir().join(format!("inbox-options-doc-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// # let url = format!("sqlite://{}/app.db", dir.display());
+/// // Tables `billing_deliveries` and `billing_inbox_migrations`, beside the app's own.
+/// let inbox = InboxOptions::new().table_prefix("billing_").open(&url).await?;
+/// # let _ = inbox;
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Debug, Clone)]
+pub struct InboxOptions {
+    prefix: String,
 }
 
-/// The columns of an [`Entry`], in its order.
-pub(crate) const COLUMNS: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
-    received_at, typed, drift, body, state, attempts, next_attempt_at, last_error, finished_at";
-
-impl Inbox {
-    /// Connects to the database at `url` (`sqlite://FILE`, created when missing, or
-    /// `postgres://USER@HOST/DATABASE`) and creates or migrates the inbox's table. SQLite is
-    /// put in write-ahead-log mode, for a worker to read while a receiver writes.
-    pub async fn open(url: &str) -> Result<Inbox, InboxError> {
-        let scheme = url.split(':').next().unwrap_or_default();
-        let (backend, url) = match scheme {
-            "sqlite" if url.contains('?') || url.contains(":memory:") => {
-                (Backend::Sqlite, url.to_owned())
-            }
-            // Created when missing.
-            "sqlite" => (Backend::Sqlite, format!("{url}?mode=rwc")),
-            "postgres" | "postgresql" => (Backend::Postgres, url.to_owned()),
-            _ => {
-                return Err(InboxError::Url(
-                    clinchpad_webhook::escape_text(scheme).into_owned(),
-                ))
-            }
-        };
-        sqlx::any::install_default_drivers();
-        // A database that does not answer makes a request fail in seconds (503), not hang.
-        let mut options = AnyPoolOptions::new().acquire_timeout(std::time::Duration::from_secs(5));
-        if backend == Backend::Sqlite {
-            options = options.after_connect(|connection, _| {
-                Box::pin(async move {
-                    use sqlx::Executor;
-                    // A reader never waits for the writer; a writer waits its turn, not fails.
-                    connection.execute("PRAGMA journal_mode = WAL").await?;
-                    connection.execute("PRAGMA busy_timeout = 10000").await?;
-                    Ok(())
-                })
-            });
-            if url.contains(":memory:") {
-                // Each connection would have a database of its own.
-                options = options.max_connections(1);
-            }
+impl Default for InboxOptions {
+    fn default() -> Self {
+        InboxOptions {
+            prefix: DEFAULT_PREFIX.to_owned(),
         }
-        let pool = options.connect(&url).await?;
-        schema::migrator().run(&pool).await?;
+    }
+}
+
+impl InboxOptions {
+    /// The defaults: tables `clinchpad_deliveries` and `clinchpad_inbox_migrations`.
+    pub fn new() -> Self {
+        InboxOptions::default()
+    }
+
+    /// Names the inbox's tables `{prefix}deliveries` and `{prefix}inbox_migrations`: for
+    /// several inboxes in one database, or a naming scheme of the application's. Letters,
+    /// digits and `_`, at most 40, not starting with a digit. (On PostgreSQL a schema of its
+    /// own can be chosen in the URL instead: `?options=-csearch_path%3Dinbox`.)
+    pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// [`Inbox::open`], with these options.
+    pub async fn open(&self, url: &str) -> Result<Inbox, InboxError> {
+        self.connect_to(url, true).await
+    }
+
+    /// [`Inbox::connect`], with these options.
+    pub async fn connect(&self, url: &str) -> Result<Inbox, InboxError> {
+        self.connect_to(url, false).await
+    }
+
+    async fn connect_to(&self, url: &str, create: bool) -> Result<Inbox, InboxError> {
+        let tables = Tables::new(&self.prefix)?;
+        let db = Db::connect(url, tables, create)
+            .await
+            .map_err(|err| match err {
+                // A driver's message may quote what the URL held (a password taken for a
+                // database's name, when the URL is malformed).
+                InboxError::Database(err) => InboxError::Connect(crate::error::one_line(
+                    &crate::url::scrub(&err.to_string(), &crate::url::secrets(url)),
+                    300,
+                )),
+                other => other,
+            })?;
         Ok(Inbox {
             inner: Arc::new(Inner {
-                pool,
-                backend,
-                clock: Arc::new(SystemClock),
+                db: Arc::new(db),
                 masking: None,
             }),
         })
     }
+}
 
-    /// Reads the time from `clock` instead of the system's: for tests of retries.
-    pub fn with_clock(self, clock: impl Clock) -> Self {
-        self.rebuild(|inner| inner.clock = Arc::new(clock))
+impl Inbox {
+    /// Connects to the database at `url` (`sqlite://FILE`, created when missing, or
+    /// `postgres://USER@HOST/DATABASE`) and creates or migrates the inbox's tables. SQLite is
+    /// put in write-ahead-log mode, for a worker to read while a receiver writes. What has
+    /// been migrated is recorded in a table of the inbox's own (`clinchpad_inbox_migrations`),
+    /// so an application's own sqlx migrations in the same database are undisturbed.
+    pub async fn open(url: &str) -> Result<Inbox, InboxError> {
+        InboxOptions::new().open(url).await
     }
 
-    /// Masks every key of `receiver` (`***`) wherever it is in a stored body, beside removing
-    /// its `handshake_key`: a note that quotes the key is stored without it.
+    /// Connects to the inbox at `url` without creating anything: no file, no table, no
+    /// migration. [`InboxError::NoInbox`] when there is none there: for tools that only look
+    /// (`clinchpad-webhook inbox list`), which must not leave an empty inbox behind a
+    /// mistyped URL.
+    pub async fn connect(url: &str) -> Result<Inbox, InboxError> {
+        InboxOptions::new().connect(url).await
+    }
+
+    /// Reads the time from `clock` instead of the database: for tests of retries, where
+    /// every handle and worker shares the one clock. (By default the inbox reads the
+    /// database's clock, so that workers whose machines' clocks disagree still agree on when
+    /// a claim expires.)
+    pub fn with_clock(self, clock: impl Clock) -> Self {
+        let mut db = (*self.inner.db).clone();
+        db.clock = Some(Arc::new(clock));
+        self.rebuild(|inner| inner.db = Arc::new(db))
+    }
+
+    /// Masks every key of `receiver` (`***`) wherever it is quoted in free text in what is
+    /// stored (a delivery's body, a handler's error), beside those of the receiver that took
+    /// each delivery, which are masked anyway: for a payload stored with
+    /// [`store_payload`](Inbox::store_payload), for keys being retired, and for a worker's
+    /// errors, which may quote a delivery.
     pub fn masking_keys_of(self, receiver: &Receiver) -> Self {
         let receiver = receiver.clone();
         self.rebuild(|inner| inner.masking = Some(receiver))
@@ -126,9 +170,7 @@ impl Inbox {
 
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
         let mut inner = Inner {
-            pool: self.inner.pool.clone(),
-            backend: self.inner.backend,
-            clock: self.inner.clock.clone(),
+            db: self.inner.db.clone(),
             masking: self.inner.masking.clone(),
         };
         change(&mut inner);
@@ -137,118 +179,166 @@ impl Inbox {
         }
     }
 
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.inner.pool
+    pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
     }
 
-    pub(crate) fn backend(&self) -> Backend {
-        self.inner.backend
+    /// `text` with the masked keys' text replaced, whole copies only: for what the inbox
+    /// stores that is not a body (a handler's error).
+    pub(crate) fn mask_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        match &self.inner.masking {
+            Some(receiver) => {
+                let masked = receiver.redact_body(text.as_bytes());
+                match masked {
+                    Cow::Borrowed(_) => Cow::Borrowed(text),
+                    Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
+                }
+            }
+            None => Cow::Borrowed(text),
+        }
     }
 
-    pub(crate) fn now(&self) -> i64 {
-        self.inner.clock.now_ms()
-    }
-
-    /// Keeps a delivery that a [`Receiver`] accepted, once: new, or a duplicate of one stored
-    /// under the same key (its activity `_id`, or for a body without a readable one the hash of
-    /// the body without its key). One statement, so that two copies arriving at once cannot
-    /// both be new. Only the body without its key is kept, with why it does not fit the
-    /// documentation when it does not.
+    /// Keeps a delivery that a [`Receiver`] accepted, once: new; a duplicate of one stored
+    /// under the same key (its activity `_id`, or for a body without a readable one the hash
+    /// of the body without its key) with the same body; or, with another body, kept beside
+    /// it as a conflict ([`Stored::Conflict`]). A new delivery is one statement, so that two
+    /// copies arriving at once cannot both be new. What is kept is the body without its key,
+    /// with every key of the receiver quoted in its free text masked
+    /// ([`Delivery::body_to_store`]), and why it does not fit the documentation when it does
+    /// not.
     ///
-    /// Store only what a receiver verified: an id taken from an unverified body would let a
-    /// forger block a real delivery by sending its id first.
+    /// Answered within 5 s whatever the database does ([`InboxError::Timeout`] past that).
+    /// On SQLite, a file removed or replaced since it was opened is an error
+    /// ([`InboxError::FileGone`]), not a delivery written where no one will find it.
+    ///
+    /// Store only what a receiver verified, unless no key is set in ClinchPad: an id taken
+    /// from an unverified body lets a forger send it first (the real delivery is then kept
+    /// as a conflict, not lost).
     pub async fn store(&self, delivery: &Delivery) -> Result<Stored, InboxError> {
         let body = delivery
-            .body_without_key()
+            .body_to_store()
             .map(|body| String::from_utf8_lossy(&body).into_owned())
             .unwrap_or_default();
         let payload = delivery.payload();
         let row = NewRow {
-            key: delivery.activity_id().map(str::to_owned),
             activity_id: delivery.activity_id(),
             activity_type: delivery.type_name(),
             lead_id: payload.map(|payload| payload.lead.id.as_str()),
             created_at: payload.map(|payload| payload.activity.created_at.timestamp_millis()),
             typed: delivery.is_typed(),
             drift: delivery.error().map(ToString::to_string),
+            verified: delivery.is_verified(),
             body,
         };
         self.insert(row).await
     }
 
-    /// Keeps a payload, as [`store`](Inbox::store) keeps a delivery: for a receiver that reads
-    /// payloads strictly (`Receiver::receive`). Its body is the payload serialized without
-    /// its key.
-    pub async fn store_payload(&self, payload: &Payload) -> Result<Stored, InboxError> {
-        let body = serde_json::to_string(&payload.clone().without_handshake_key())
+    /// Keeps a payload that `receiver` read strictly ([`Receiver::receive`]), as
+    /// [`store`](Inbox::store) keeps a delivery: its body is the payload serialized without
+    /// its key, with the receiver's keys masked in its free text.
+    pub async fn store_payload(
+        &self,
+        payload: &Payload,
+        receiver: &Receiver,
+    ) -> Result<Stored, InboxError> {
+        let body = serde_json::to_vec(&payload.clone().without_handshake_key())
             .map_err(|err| InboxError::Database(sqlx::Error::Encode(Box::new(err))))?;
+        let body = String::from_utf8_lossy(&receiver.redact_body(&body)).into_owned();
         let row = NewRow {
-            key: Some(payload.activity.id.as_str().to_owned()),
             activity_id: Some(payload.activity.id.as_str()),
             activity_type: Some(payload.activity.kind.type_name()),
             lead_id: Some(payload.lead.id.as_str()),
             created_at: Some(payload.activity.created_at.timestamp_millis()),
             typed: true,
             drift: None,
+            verified: receiver.is_verified(),
             body,
         };
         self.insert(row).await
     }
 
     async fn insert(&self, row: NewRow<'_>) -> Result<Stored, InboxError> {
-        let body = match &self.inner.masking {
-            Some(receiver) => receiver.redact(&row.body).into_owned(),
-            None => row.body,
+        let body = self.mask_text(&row.body).into_owned();
+        let key = match row.activity_id {
+            Some(id) => row_key(id),
+            None => format!("sha256:{}", hex(&Sha256::digest(body.as_bytes()))),
         };
-        let key = row.key.unwrap_or_else(|| {
-            let hash = Sha256::digest(body.as_bytes());
-            let hex: String = hash.iter().map(|byte| format!("{byte:02x}")).collect();
-            format!("sha256:{hex}")
-        });
-        let now = self.now();
-        let inserted = sqlx::query(
-            "INSERT INTO clinchpad_deliveries (delivery_key, activity_id, activity_type, lead_id, \
-             created_at, received_at, typed, drift, body, state, attempts, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pending', 0, $6) \
-             ON CONFLICT (delivery_key) DO NOTHING",
+        let stored = tokio::time::timeout(STORE_BOUND, self.insert_row(&row, key, body)).await;
+        let stored = stored.map_err(|_| InboxError::Timeout(STORE_BOUND.as_millis() as u64))??;
+        // Written, but where? A file removed under a running receiver takes writes that no
+        // one will read: say so rather than answer 2xx.
+        self.db().check_file()?;
+        Ok(stored)
+    }
+
+    /// The row, new; or when its key is taken by another body, a conflict row of its own.
+    async fn insert_row(
+        &self,
+        row: &NewRow<'_>,
+        key: String,
+        body: String,
+    ) -> Result<Stored, InboxError> {
+        let db = self.db();
+        let table = &db.tables.deliveries;
+        let now = db.now(10);
+        let values = format!("$1, $2, $3, $4, $5, {now}, $6, $7, $8, 'pending', 0, {now}, $9, $11");
+        let statement = format!(
+            "INSERT INTO {table} ({INSERTED}) VALUES ({values}) \
+             ON CONFLICT (delivery_key) DO NOTHING"
+        );
+        let inserted = bind_row(
+            sqlx::query(&statement),
+            row,
+            &key,
+            &body,
+            db.now_param(),
+            None,
         )
-        .bind(key)
-        .bind(row.activity_id)
-        .bind(row.activity_type)
-        .bind(row.lead_id)
-        .bind(row.created_at)
-        .bind(now)
-        .bind(i64::from(row.typed))
-        .bind(row.drift)
-        .bind(body)
-        .execute(self.pool())
+        .execute(&db.pool)
         .await?;
+        if inserted.rows_affected() > 0 {
+            return Ok(Stored::New);
+        }
+        // Taken: by the same body (a duplicate), or by another, kept beside it under a key of
+        // its own, once per body.
+        let conflict = format!("{key}~{}", &hex(&Sha256::digest(body.as_bytes()))[..16]);
+        let statement = format!(
+            "INSERT INTO {table} ({INSERTED}) SELECT {values} \
+             WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE delivery_key = $12 AND body = $8) \
+             ON CONFLICT (delivery_key) DO NOTHING"
+        );
+        let query = sqlx::query(&statement);
+        let inserted = bind_row(query, row, &conflict, &body, db.now_param(), Some(&key))
+            .bind(key.clone())
+            .execute(&db.pool)
+            .await?;
         Ok(match inserted.rows_affected() {
             0 => Stored::Duplicate,
-            _ => Stored::New,
+            _ => Stored::Conflict,
         })
     }
 
     /// The latest deliveries first, at most `limit`, only those in `state` when given.
     pub async fn list(&self, state: Option<State>, limit: u32) -> Result<Vec<Entry>, InboxError> {
+        let db = self.db();
+        let table = &db.tables.deliveries;
         let rows = match state {
             Some(state) => {
                 sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM clinchpad_deliveries WHERE state = $1 \
+                    "SELECT {COLUMNS} FROM {table} WHERE state = $1 \
                      ORDER BY received_at DESC, delivery_key LIMIT $2"
                 ))
                 .bind(state.as_str())
                 .bind(i64::from(limit))
-                .fetch_all(self.pool())
+                .fetch_all(&db.pool)
                 .await?
             }
             None => {
                 sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM clinchpad_deliveries \
-                     ORDER BY received_at DESC, delivery_key LIMIT $1"
+                    "SELECT {COLUMNS} FROM {table} ORDER BY received_at DESC, delivery_key LIMIT $1"
                 ))
                 .bind(i64::from(limit))
-                .fetch_all(self.pool())
+                .fetch_all(&db.pool)
                 .await?
             }
         };
@@ -257,11 +347,13 @@ impl Inbox {
 
     /// The delivery stored under `key`.
     pub async fn get(&self, key: &str) -> Result<Option<Entry>, InboxError> {
+        let db = self.db();
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM clinchpad_deliveries WHERE delivery_key = $1"
+            "SELECT {COLUMNS} FROM {} WHERE delivery_key = $1",
+            db.tables.deliveries
         ))
         .bind(key)
-        .fetch_optional(self.pool())
+        .fetch_optional(&db.pool)
         .await?;
         row.as_ref().map(entry).transpose()
     }
@@ -270,26 +362,31 @@ impl Inbox {
     /// one to try again, or a done one to run again. One a worker has now is left to it.
     /// Whether it was changed.
     pub async fn retry(&self, key: &str) -> Result<bool, InboxError> {
-        let changed = sqlx::query(
-            "UPDATE clinchpad_deliveries SET state = 'pending', attempts = 0, \
-             next_attempt_at = $2, claimed_by = NULL, finished_at = NULL \
-             WHERE delivery_key = $1 AND state <> 'running'",
-        )
+        let db = self.db();
+        let changed = sqlx::query(&format!(
+            "UPDATE {} SET state = 'pending', attempts = 0, next_attempt_at = {}, \
+             claimed_by = NULL, finished_at = NULL WHERE delivery_key = $1 AND state <> 'running'",
+            db.tables.deliveries,
+            db.now(2)
+        ))
         .bind(key)
-        .bind(self.now())
-        .execute(self.pool())
+        .bind(db.now_param())
+        .execute(&db.pool)
         .await?;
         Ok(changed.rows_affected() > 0)
     }
 
     /// [`retry`](Inbox::retry) for every dead delivery; how many there were.
     pub async fn retry_dead(&self) -> Result<u64, InboxError> {
-        let changed = sqlx::query(
-            "UPDATE clinchpad_deliveries SET state = 'pending', attempts = 0, \
-             next_attempt_at = $1, claimed_by = NULL, finished_at = NULL WHERE state = 'dead'",
-        )
-        .bind(self.now())
-        .execute(self.pool())
+        let db = self.db();
+        let changed = sqlx::query(&format!(
+            "UPDATE {} SET state = 'pending', attempts = 0, next_attempt_at = {}, \
+             claimed_by = NULL, finished_at = NULL WHERE state = 'dead'",
+            db.tables.deliveries,
+            db.now(1)
+        ))
+        .bind(db.now_param())
+        .execute(&db.pool)
         .await?;
         Ok(changed.rows_affected())
     }
@@ -301,17 +398,75 @@ impl Inbox {
     }
 }
 
+/// The columns of an [`Entry`], in its order.
+pub(crate) const COLUMNS: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
+    received_at, typed, drift, body, state, attempts, next_attempt_at, last_error, finished_at, \
+    conflict_of, verified";
+
+/// The columns a store writes, in the order of its parameters.
+const INSERTED: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
+    received_at, typed, drift, body, state, attempts, next_attempt_at, verified, conflict_of";
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a row's values as the store's statements take them: `$1` the key, `$2`...`$9` the
+/// row, `$10` the time (when not the database's), `$11` the key it conflicts with.
+fn bind_row<'q>(
+    query: Query<'q>,
+    row: &NewRow<'_>,
+    key: &str,
+    body: &str,
+    now: Option<i64>,
+    conflict_of: Option<&str>,
+) -> Query<'q> {
+    query
+        .bind(key.to_owned())
+        .bind(row.activity_id.map(column_text))
+        .bind(row.activity_type.map(column_text))
+        .bind(row.lead_id.map(column_text))
+        .bind(row.created_at)
+        .bind(i64::from(row.typed))
+        .bind(row.drift.clone())
+        .bind(body.to_owned())
+        .bind(i64::from(row.verified))
+        .bind(now)
+        .bind(conflict_of.map(str::to_owned))
+}
+
 /// A delivery about to be stored.
 struct NewRow<'a> {
-    /// Its activity id, when it has one: the key it is stored under.
-    key: Option<String>,
     activity_id: Option<&'a str>,
     activity_type: Option<&'a str>,
     lead_id: Option<&'a str>,
     created_at: Option<i64>,
     typed: bool,
     drift: Option<String>,
+    verified: bool,
     body: String,
+}
+
+/// The longest id kept as the row's key: well within what a database index holds (PostgreSQL
+/// refuses an index entry over about 2,700 bytes).
+const LONGEST_KEY: usize = 200;
+
+/// The key a delivery with activity id `id` is stored under: the id itself, or for an id an
+/// index cannot hold or a text column cannot (too long, a control character such as NUL,
+/// which PostgreSQL refuses in text), `id-sha256:` and the hash of the id, which is as unique.
+fn row_key(id: &str) -> String {
+    if id.len() <= LONGEST_KEY && !id.chars().any(char::is_control) {
+        return id.to_owned();
+    }
+    format!("id-sha256:{}", hex(&Sha256::digest(id.as_bytes())))
+}
+
+/// Text for a column that PostgreSQL must hold: a NUL written `\u{0}` (its body keeps it as
+/// it came, escaped as JSON writes it).
+fn column_text(text: &str) -> String {
+    text.replace('\0', "\\u{0}")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// An [`Entry`] from a row of [`COLUMNS`].
@@ -336,5 +491,9 @@ pub(crate) fn entry(row: &AnyRow) -> Result<Entry, InboxError> {
         next_attempt_at: row.try_get("next_attempt_at")?,
         last_error: row.try_get("last_error")?,
         finished_at: row.try_get("finished_at")?,
+        conflict_of: row.try_get("conflict_of")?,
+        verified: row
+            .try_get::<Option<i64>, _>("verified")?
+            .map(|verified| verified != 0),
     })
 }

@@ -44,16 +44,19 @@ pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod clock;
+mod db;
 mod entry;
 mod error;
 mod inbox;
 mod schema;
+mod url;
 mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::{Entry, State, Stored};
 pub use error::InboxError;
-pub use inbox::Inbox;
+pub use inbox::{Inbox, InboxOptions};
+pub use url::redact_url;
 pub use worker::{Handler, HandlerFuture, Outcome, Report, Worker};
 
 /// The README's Rust examples, compiled and run as doctests so that they stay true: here, where
@@ -63,7 +66,7 @@ pub use worker::{Handler, HandlerFuture, Outcome, Report, Worker};
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-/// What an adapter answers, with 503, when the database fails: no detail of the database
-/// reaches whoever sent the request.
-#[cfg(any(feature = "axum", feature = "actix-web"))]
-const UNSTORED: &str = "the delivery could not be stored; try again later";
+/// What to answer, with `503 Service Unavailable`, a request whose delivery could not be
+/// stored: a fixed sentence, so that no detail of the database (a driver's message, a path)
+/// reaches whoever sent the request. The adapters answer it; log the [`InboxError`] itself.
+pub const UNSTORED: &str = "the delivery could not be stored; try again later";

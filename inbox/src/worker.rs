@@ -5,7 +5,14 @@
 //! (killed, crashed, hung) before it records the outcome, the claim expires and another worker
 //! takes the delivery. On PostgreSQL the claim is `FOR UPDATE SKIP LOCKED`, so workers in any
 //! number of processes never take the same delivery at once; on SQLite, one statement under
-//! the database's write lock, for the workers of one process.
+//! the database's write lock, for the workers of one process. Claims and their expiry are
+//! timed by the database's clock, so a worker whose machine's clock runs ahead does not take a
+//! delivery another still holds.
+//!
+//! A handler is never trusted to return: each attempt runs on a task of its own, bounded by
+//! the attempt timeout (below the lease), and a panic anywhere in the handler, even before its
+//! `async` part, is a failed attempt. A stop waits for the attempt in hand at most the drain
+//! bound, then gives the delivery back for another worker to take at once.
 
 use std::fmt::Display;
 use std::future::Future;
@@ -15,16 +22,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clinchpad_webhook::Payload;
+use sqlx::Row;
 
+use crate::db::Backend;
 use crate::entry::Entry;
 use crate::error::{one_line, InboxError};
-use crate::inbox::{entry, Backend, Inbox, COLUMNS};
+use crate::inbox::{entry, Inbox, COLUMNS};
 
 /// A future a handler returns, boxed.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 /// What processes a stored delivery: any `Fn(T) -> impl Future<Output = Result<(), E>>`
-/// with `E: Display`. `Err` (or a panic) means "not processed": it is tried again later.
+/// with `E: Display`. `Err`, a panic, or taking longer than the attempt timeout means "not
+/// processed": it is tried again later.
 ///
 /// A worker's handler takes the [`Payload`] of a delivery that fits (without its handshake
 /// key); its drift handler ([`Worker::on_drift`]) takes the stored [`Entry`] of one that does
@@ -89,6 +99,9 @@ pub struct Report {
     pub retried: usize,
     /// Deliveries given up.
     pub dead: usize,
+    /// Deliveries in hand when the stop's drain bound was reached: given back, due at once
+    /// for another worker, their attempt not counted.
+    pub released: usize,
     /// Times the database failed (the worker waited, then went on).
     pub errors: usize,
     /// The last of those failures.
@@ -129,11 +142,7 @@ pub struct Worker {
     inbox: Inbox,
     handler: Arc<dyn Handler<Payload>>,
     drift: Option<Arc<dyn Handler<Entry>>>,
-    max_attempts: i64,
-    first_backoff: Duration,
-    max_backoff: Duration,
-    lease: Duration,
-    poll: Duration,
+    settings: Settings,
     name: String,
     /// The state of the jitter's random numbers.
     random: AtomicU64,
@@ -150,6 +159,8 @@ impl Worker {
                 first_backoff: Duration::from_secs(10),
                 max_backoff: Duration::from_secs(3600),
                 lease: Duration::from_secs(300),
+                attempt_timeout: None,
+                drain: Duration::from_secs(10),
                 poll: Duration::from_secs(1),
             },
         )
@@ -163,28 +174,16 @@ impl Worker {
     ) -> Self {
         let number = WORKERS.fetch_add(1, Ordering::Relaxed);
         let name = format!("{}-{number}", std::process::id());
-        let seed = inbox.now() as u64 ^ (u64::from(std::process::id()) << 32) ^ number as u64;
+        let seed = crate::clock::system_now_ms() as u64
+            ^ (u64::from(std::process::id()) << 32)
+            ^ number as u64;
         Worker {
             inbox,
             handler,
             drift,
-            max_attempts: settings.max_attempts,
-            first_backoff: settings.first_backoff,
-            max_backoff: settings.max_backoff,
-            lease: settings.lease,
-            poll: settings.poll,
+            settings,
             name,
             random: AtomicU64::new(seed | 1),
-        }
-    }
-
-    fn settings(&self) -> Settings {
-        Settings {
-            max_attempts: self.max_attempts,
-            first_backoff: self.first_backoff,
-            max_backoff: self.max_backoff,
-            lease: self.lease,
-            poll: self.poll,
         }
     }
 
@@ -195,7 +194,7 @@ impl Worker {
             self.inbox.clone(),
             self.handler.clone(),
             self.drift.clone(),
-            self.settings(),
+            self.settings,
         )
     }
 
@@ -208,7 +207,7 @@ impl Worker {
 
     /// How many times a delivery is tried before it is dead (default 8; at least 1).
     pub fn max_attempts(mut self, attempts: u32) -> Self {
-        self.max_attempts = i64::from(attempts.max(1));
+        self.settings.max_attempts = i64::from(attempts.max(1));
         self
     }
 
@@ -216,21 +215,40 @@ impl Worker {
     /// `max` (default 1 h); each wait is then drawn between its half and its whole, so that
     /// deliveries that failed together do not come back together.
     pub fn backoff(mut self, first: Duration, max: Duration) -> Self {
-        self.first_backoff = first;
-        self.max_backoff = max.max(first);
+        self.settings.first_backoff = first;
+        self.settings.max_backoff = max.max(first);
         self
     }
 
     /// How long a worker may keep a delivery before another may take it (default 5 min):
-    /// longer than the slowest handler, or a slow handler's delivery is run twice.
+    /// longer than the slowest handler, or a slow handler's delivery is run twice. The
+    /// attempt timeout, unless set, is four fifths of it.
     pub fn lease(mut self, lease: Duration) -> Self {
-        self.lease = lease;
+        self.settings.lease = lease;
+        self
+    }
+
+    /// How long one attempt may take (default: four fifths of the lease, 4 min): a handler
+    /// still running then is stopped, and the attempt counts as failed, due again after its
+    /// backoff. Keep it below the lease, so that an attempt ends before another worker may
+    /// take its delivery. A handler that blocks its thread (rather than awaiting) cannot be
+    /// stopped: its task is left, and the worker goes on without it.
+    pub fn attempt_timeout(mut self, timeout: Duration) -> Self {
+        self.settings.attempt_timeout = Some(timeout);
+        self
+    }
+
+    /// How long [`run`](Worker::run), once told to stop, waits for the attempt in hand
+    /// (default 10 s). Past it, the handler is stopped and the delivery given back: due at
+    /// once for another worker, its attempt not counted, rather than left to its lease.
+    pub fn drain(mut self, drain: Duration) -> Self {
+        self.settings.drain = drain;
         self
     }
 
     /// How long [`run`](Worker::run) waits when nothing is due (default 1 s).
     pub fn poll_interval(mut self, poll: Duration) -> Self {
-        self.poll = poll;
+        self.settings.poll = poll;
         self
     }
 
@@ -245,65 +263,77 @@ impl Worker {
         let Some(entry) = self.claim().await? else {
             return Ok(None);
         };
-        let key = entry.key.clone();
-        if entry.attempts > self.max_attempts {
-            // Claims that never came back: the workers that had it stopped, or took longer
-            // than their lease.
-            let error = format!(
-                "gave up after {} attempts, the last of which never finished (the worker \
-                 stopped, or took longer than its lease)",
-                self.max_attempts
-            );
-            return self
-                .finish(&key, Err(error), entry.attempts)
-                .await
-                .map(Some);
-        }
-        let result = if entry.typed {
-            match clinchpad_webhook::parse(entry.body.as_bytes()) {
-                Ok(payload) => guarded(self.handler.handle(payload)).await,
-                Err(err) => Err(format!(
-                    "the stored body no longer reads as a payload: {err}"
-                )),
-            }
-        } else {
-            match &self.drift {
-                Some(drift) => guarded(drift.handle(entry.clone())).await,
-                None => {
-                    let error = format!(
-                        "does not fit the documentation, and no drift handler is set: {}",
-                        entry.drift.as_deref().unwrap_or_default()
-                    );
-                    return self.bury(&key, &error).await.map(Some);
-                }
-            }
+        let attempt = match self.attempt(&entry) {
+            Ok(attempt) => attempt.await,
+            Err(outcome) => return outcome.await.map(Some),
         };
-        self.finish(&key, result, entry.attempts).await.map(Some)
+        self.finish(&entry.key, attempt, entry.attempts)
+            .await
+            .map(Some)
     }
 
     /// Processes deliveries until `stop` completes, waiting the poll interval whenever
     /// nothing is due or the database fails (it goes on after a failure: nothing is lost, the
-    /// deliveries stay stored). A delivery being processed when `stop` completes is finished
-    /// first.
+    /// deliveries stay stored). A delivery being processed when `stop` completes is given the
+    /// drain bound to finish; past it, its handler is stopped and the delivery given back. So
+    /// `run` returns within the drain bound of `stop`, whatever a handler does (and as soon
+    /// as the database answers).
     pub async fn run(self, stop: impl Future<Output = ()>) -> Report {
         let mut stop = std::pin::pin!(stop);
         let mut report = Report::default();
         loop {
-            let wait = match self.run_once().await {
-                Ok(Some(outcome)) => {
-                    match outcome {
-                        Outcome::Done { .. } => report.done += 1,
-                        Outcome::Retry { .. } => report.retried += 1,
-                        Outcome::Dead { .. } => report.dead += 1,
-                        Outcome::ClaimLost { .. } => {}
+            let claimed = tokio::select! {
+                biased;
+                () = &mut stop => return report,
+                claimed = self.claim() => claimed,
+            };
+            let wait = match claimed {
+                Ok(Some(entry)) => {
+                    let outcome = match self.attempt(&entry) {
+                        Err(outcome) => outcome.await,
+                        Ok(attempt) => {
+                            let mut attempt = std::pin::pin!(attempt);
+                            let result = tokio::select! {
+                                biased;
+                                result = &mut attempt => Some(result),
+                                () = &mut stop => None,
+                            };
+                            let result = match result {
+                                Some(result) => result,
+                                None => {
+                                    // Stopping: the attempt in hand gets the drain bound.
+                                    match tokio::time::timeout(self.settings.drain, attempt).await {
+                                        Ok(result) => {
+                                            let outcome = self
+                                                .finish(&entry.key, result, entry.attempts)
+                                                .await;
+                                            count(&mut report, outcome);
+                                        }
+                                        Err(_) => match self.give_back(&entry.key).await {
+                                            Ok(true) => report.released += 1,
+                                            Ok(false) => {}
+                                            Err(err) => {
+                                                report.errors += 1;
+                                                report.last_error = Some(err);
+                                            }
+                                        },
+                                    }
+                                    return report;
+                                }
+                            };
+                            self.finish(&entry.key, result, entry.attempts).await
+                        }
+                    };
+                    match count(&mut report, outcome) {
+                        true => Duration::ZERO,
+                        false => self.settings.poll,
                     }
-                    Duration::ZERO
                 }
-                Ok(None) => self.poll,
+                Ok(None) => self.settings.poll,
                 Err(err) => {
                     report.errors += 1;
                     report.last_error = Some(err);
-                    self.poll
+                    self.settings.poll
                 }
             };
             tokio::select! {
@@ -314,30 +344,116 @@ impl Worker {
         }
     }
 
+    /// The attempt at a claimed delivery: its handler on a task of its own, bounded by the
+    /// attempt timeout. `Err` with the outcome to record instead, for a delivery no handler
+    /// takes (its claims ran out, or it does not fit and there is no drift handler).
+    #[allow(clippy::type_complexity)]
+    fn attempt(
+        &self,
+        entry: &Entry,
+    ) -> Result<
+        impl Future<Output = Result<(), String>> + Send + 'static,
+        Pin<Box<dyn Future<Output = Result<Outcome, InboxError>> + Send + '_>>,
+    > {
+        let key = entry.key.clone();
+        let max_attempts = self.settings.max_attempts;
+        if entry.attempts > max_attempts {
+            // Claims that never came back: the workers that had it stopped, or took longer
+            // than their lease.
+            let error = format!(
+                "gave up after {max_attempts} attempts, the last of which never finished (the \
+                 worker stopped, or took longer than its lease)"
+            );
+            let attempts = entry.attempts;
+            return Err(Box::pin(async move {
+                self.finish(&key, Err(error), attempts).await
+            }));
+        }
+        let task: Task = if entry.typed {
+            let handler = self.handler.clone();
+            match clinchpad_webhook::parse(entry.body.as_bytes()) {
+                // The handler is called on the task too: a panic while it makes its future is
+                // the task's, not the worker's.
+                Ok(payload) => Task::Run(Box::pin(async move { handler.handle(payload).await })),
+                Err(err) => Task::Failed(format!(
+                    "the stored body no longer reads as a payload: {err}"
+                )),
+            }
+        } else {
+            match &self.drift {
+                Some(drift) => {
+                    let drift = drift.clone();
+                    let entry = entry.clone();
+                    Task::Run(Box::pin(async move { drift.handle(entry).await }))
+                }
+                None => {
+                    let error = format!(
+                        "does not fit the documentation, and no drift handler is set: {}",
+                        entry.drift.as_deref().unwrap_or_default()
+                    );
+                    return Err(Box::pin(async move { self.bury(&key, &error).await }));
+                }
+            }
+        };
+        let timeout = self.timeout();
+        Ok(async move {
+            match task {
+                Task::Failed(error) => Err(error),
+                Task::Run(future) => guarded(future, timeout).await,
+            }
+        })
+    }
+
+    /// The attempt timeout: as set, or four fifths of the lease.
+    fn timeout(&self) -> Duration {
+        self.settings
+            .attempt_timeout
+            .unwrap_or(self.settings.lease / 5 * 4)
+    }
+
     /// Takes the oldest due delivery: a pending one whose time has come, or a running one
-    /// whose worker's claim has expired.
+    /// whose worker's claim has expired, by the database's clock.
     async fn claim(&self) -> Result<Option<Entry>, InboxError> {
-        let now = self.inbox.now();
-        let until = now.saturating_add(millis(self.lease));
-        let lock = match self.inbox.backend() {
+        let db = self.inbox.db();
+        let lock = match db.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             // One statement under the database's write lock.
             Backend::Sqlite => "",
         };
+        let table = &db.tables.deliveries;
+        let now = db.now(3);
         let row = sqlx::query(&format!(
-            "UPDATE clinchpad_deliveries SET state = 'running', attempts = attempts + 1, \
-             claimed_by = $1, next_attempt_at = $2 \
-             WHERE delivery_key = (SELECT delivery_key FROM clinchpad_deliveries \
-               WHERE state IN ('pending', 'running') AND next_attempt_at <= $3 \
+            "UPDATE {table} SET state = 'running', attempts = attempts + 1, \
+             claimed_by = $1, next_attempt_at = {now} + $2 \
+             WHERE delivery_key = (SELECT delivery_key FROM {table} \
+               WHERE state IN ('pending', 'running') AND next_attempt_at <= {now} \
                ORDER BY next_attempt_at, delivery_key LIMIT 1{lock}) \
              RETURNING {COLUMNS}"
         ))
         .bind(&self.name)
-        .bind(until)
-        .bind(now)
-        .fetch_optional(self.inbox.pool())
+        .bind(millis(self.settings.lease))
+        .bind(db.now_param())
+        .fetch_optional(&db.pool)
         .await?;
         row.as_ref().map(entry).transpose()
+    }
+
+    /// Gives a claimed delivery back, when a stop came before its attempt ended: due at once,
+    /// for another worker, its attempt not counted. Whether it was still this worker's.
+    async fn give_back(&self, key: &str) -> Result<bool, InboxError> {
+        let db = self.inbox.db();
+        let changed = sqlx::query(&format!(
+            "UPDATE {} SET state = 'pending', attempts = attempts - 1, next_attempt_at = {}, \
+             claimed_by = NULL WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running'",
+            db.tables.deliveries,
+            db.now(3)
+        ))
+        .bind(key)
+        .bind(&self.name)
+        .bind(db.now_param())
+        .execute(&db.pool)
+        .await?;
+        Ok(changed.rows_affected() > 0)
     }
 
     /// Records the outcome of an attempt, if the delivery is still this worker's.
@@ -350,69 +466,78 @@ impl Worker {
         let error = match result {
             Ok(()) => {
                 return Ok(match self.release(key, "done", None, None).await? {
-                    true => Outcome::Done { key: key.into() },
-                    false => Outcome::ClaimLost { key: key.into() },
+                    Some(_) => Outcome::Done { key: key.into() },
+                    None => Outcome::ClaimLost { key: key.into() },
                 })
             }
-            Err(error) => one_line(&error, 500),
+            Err(error) => one_line(&self.inbox.mask_text(&error), 500),
         };
-        if attempts >= self.max_attempts {
+        if attempts >= self.settings.max_attempts {
             return self.bury(key, &error).await;
         }
-        let at = self
-            .inbox
-            .now()
-            .saturating_add(millis(self.wait_after(attempts)));
+        let wait = millis(self.wait_after(attempts));
         Ok(
-            match self.release(key, "pending", Some(at), Some(&error)).await? {
-                true => Outcome::Retry {
+            match self
+                .release(key, "pending", Some(wait), Some(&error))
+                .await?
+            {
+                Some(at) => Outcome::Retry {
                     key: key.into(),
                     error,
                     at,
                 },
-                false => Outcome::ClaimLost { key: key.into() },
+                None => Outcome::ClaimLost { key: key.into() },
             },
         )
     }
 
     /// Gives the delivery up, keeping it for inspection with why.
     async fn bury(&self, key: &str, error: &str) -> Result<Outcome, InboxError> {
-        let error = one_line(error, 500);
+        let error = one_line(&self.inbox.mask_text(error), 500);
         Ok(match self.release(key, "dead", None, Some(&error)).await? {
-            true => Outcome::Dead {
+            Some(_) => Outcome::Dead {
                 key: key.into(),
                 error,
             },
-            false => Outcome::ClaimLost { key: key.into() },
+            None => Outcome::ClaimLost { key: key.into() },
         })
     }
 
-    /// Moves the delivery from `running` to `state` (due again at `due` when that is
-    /// `pending`, finished now otherwise), with `error` as its last, if it is still this
-    /// worker's: whether it was (another worker took it when this one's claim expired).
+    /// Moves the delivery from `running` to `state` (due again `wait` ms from now when that
+    /// is `pending`, finished now otherwise), with `error` as its last, if it is still this
+    /// worker's: when it is due next (another worker took it when this one's claim expired
+    /// otherwise). One statement, timed by the database's clock.
     async fn release(
         &self,
         key: &str,
         state: &str,
-        due: Option<i64>,
+        wait: Option<i64>,
         error: Option<&str>,
-    ) -> Result<bool, InboxError> {
-        let now = self.inbox.now();
-        let finished = due.is_none().then_some(now);
-        let changed = sqlx::query(
-            "UPDATE clinchpad_deliveries SET state = $3, next_attempt_at = $4, \
-             finished_at = $5, claimed_by = NULL, last_error = $6 \
-             WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running'",
-        )
+    ) -> Result<Option<i64>, InboxError> {
+        let db = self.inbox.db();
+        let now = db.now(6);
+        let finished = match wait {
+            Some(_) => "NULL".to_owned(),
+            None => now.clone(),
+        };
+        let row = sqlx::query(&format!(
+            "UPDATE {} SET state = $3, next_attempt_at = {now} + $4, finished_at = {finished}, \
+             claimed_by = NULL, last_error = $5 \
+             WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running' \
+             RETURNING next_attempt_at",
+            db.tables.deliveries
+        ))
         .bind(key)
         .bind(&self.name)
         .bind(state)
-        .bind(due.unwrap_or(now))
-        .bind(finished)
+        .bind(wait.unwrap_or(0))
         .bind(error)
-        .execute(self.inbox.pool())
+        .bind(db.now_param())
+        .fetch_optional(&db.pool)
         .await?;
-        Ok(changed.rows_affected() > 0)
+        row.map(|row| row.try_get::<i64, _>("next_attempt_at"))
+            .transpose()
+            .map_err(InboxError::from)
     }
 
     /// The wait after the `attempts`-th failure: the first backoff doubled `attempts - 1`
@@ -420,9 +545,10 @@ impl Worker {
     fn wait_after(&self, attempts: i64) -> Duration {
         let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 32)).unwrap_or(32);
         let wait = self
+            .settings
             .first_backoff
             .saturating_mul(1u32 << doublings.min(31))
-            .min(self.max_backoff);
+            .min(self.settings.max_backoff);
         let half = wait / 2;
         let spread = millis(wait - half).max(1) as u64;
         half + Duration::from_millis(self.random() % (spread + 1))
@@ -439,23 +565,67 @@ impl Worker {
     }
 }
 
-/// The settings a worker passes on to [`Worker::another`].
+/// A worker's settings, which [`Worker::another`] passes on.
 #[derive(Clone, Copy)]
 struct Settings {
     max_attempts: i64,
     first_backoff: Duration,
     max_backoff: Duration,
     lease: Duration,
+    /// `None`: four fifths of the lease.
+    attempt_timeout: Option<Duration>,
+    drain: Duration,
     poll: Duration,
 }
 
+/// What an attempt runs.
+enum Task {
+    /// The handler, as a future to run on a task of its own.
+    Run(HandlerFuture),
+    /// Nothing can run: the attempt fails with this.
+    Failed(String),
+}
+
+/// Counts an outcome in the report: whether a delivery was processed (so that the next is
+/// looked for at once).
+fn count(report: &mut Report, outcome: Result<Outcome, InboxError>) -> bool {
+    match outcome {
+        Ok(Outcome::Done { .. }) => report.done += 1,
+        Ok(Outcome::Retry { .. }) => report.retried += 1,
+        Ok(Outcome::Dead { .. }) => report.dead += 1,
+        Ok(Outcome::ClaimLost { .. }) => {}
+        Err(err) => {
+            report.errors += 1;
+            report.last_error = Some(err);
+            return false;
+        }
+    }
+    true
+}
+
 /// Runs a handler's future on a task of its own, so that a panic in it is a failed attempt,
-/// not a dead worker.
-async fn guarded(future: HandlerFuture) -> Result<(), String> {
-    match tokio::spawn(future).await {
-        Ok(result) => result,
-        Err(err) if err.is_panic() => Err("the handler panicked".to_owned()),
-        Err(_) => Err("the handler was cancelled".to_owned()),
+/// not a dead worker, and so that it can be stopped: past `timeout`, or when the attempt is
+/// dropped (a stop past its drain), the task is aborted.
+async fn guarded(future: HandlerFuture, timeout: Duration) -> Result<(), String> {
+    let task = AbortOnDrop(tokio::spawn(future));
+    let mut task = task;
+    match tokio::time::timeout(timeout, &mut task.0).await {
+        Ok(Ok(result)) => result,
+        Ok(Err(err)) if err.is_panic() => Err("the handler panicked".to_owned()),
+        Ok(Err(_)) => Err("the handler was cancelled".to_owned()),
+        Err(_) => Err(format!(
+            "the handler took longer than its attempt timeout ({} ms) and was stopped",
+            timeout.as_millis()
+        )),
+    }
+}
+
+/// A task aborted when its handle is dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -320,7 +320,20 @@ fn spawn_worker_process(
     workers: usize,
     marker: &str,
 ) -> std::process::Child {
-    std::process::Command::new(std::env::current_exe().unwrap())
+    worker_process_command(url, mode, workers, marker)
+        .spawn()
+        .unwrap()
+}
+
+/// The command that runs this test binary as a worker process.
+fn worker_process_command(
+    url: &str,
+    mode: &str,
+    workers: usize,
+    marker: &str,
+) -> std::process::Command {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
         .args([
             "worker_process",
             "--exact",
@@ -332,9 +345,8 @@ fn spawn_worker_process(
         .env("WORKER_COUNT", workers.to_string())
         .env("WORKER_MARKER", marker)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .unwrap()
+        .stderr(std::process::Stdio::inherit());
+    command
 }
 
 /// The worker process's body; does nothing when this binary runs as the test suite.
@@ -570,4 +582,236 @@ async fn workers_run_until_stopped_and_say_what_they_did() {
         assert_eq!(one.dead + two.dead, 1, "{backend}");
         assert_eq!(one.errors + two.errors, 0, "{backend}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_never_returns_fails_its_attempt_and_the_worker_goes_on() {
+    for (backend, url) in databases("never_returns") {
+        let (inbox, _clock) = manual(&url).await;
+        for id in ["a-hangs", "a-next"] {
+            inbox.store(&delivery("lead_won.json", id)).await.unwrap();
+        }
+        let worker = inbox
+            .worker(|payload: Payload| async move {
+                if payload.activity.id.as_str() == "a-hangs" {
+                    std::future::pending::<()>().await;
+                }
+                Ok::<(), String>(())
+            })
+            .attempt_timeout(Duration::from_millis(300));
+        let first = tokio::time::timeout(Duration::from_secs(10), worker.run_once())
+            .await
+            .expect("the attempt never ended");
+        assert!(
+            matches!(&first, Ok(Some(Outcome::Retry { key, error, .. }))
+                if key == "a-hangs" && error.contains("attempt timeout")),
+            "{backend}: {first:?}"
+        );
+        let next = tokio::time::timeout(Duration::from_secs(10), worker.run_once())
+            .await
+            .expect("the worker stalled");
+        assert!(
+            matches!(&next, Ok(Some(Outcome::Done { key })) if key == "a-next"),
+            "{backend}: {next:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stop_returns_within_the_drain_and_gives_the_delivery_in_hand_back() {
+    for (backend, url) in databases("drain") {
+        let inbox = Inbox::open(&url).await.unwrap();
+        inbox
+            .store(&delivery("lead_won.json", "a-in-hand"))
+            .await
+            .unwrap();
+        let stuck = inbox
+            .worker(|_: Payload| async {
+                std::future::pending::<()>().await;
+                Ok::<(), String>(())
+            })
+            .drain(Duration::from_millis(500))
+            .poll_interval(Duration::from_millis(10));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(stuck.run(async move {
+            let _ = stopped.await;
+        }));
+        let started = Instant::now();
+        while inbox.get("a-in-hand").await.unwrap().unwrap().state != State::Running {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{backend}: never taken"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let stopping = Instant::now();
+        stop.send(()).unwrap();
+        let report = tokio::time::timeout(Duration::from_secs(5), running)
+            .await
+            .expect("run did not return after its stop")
+            .unwrap();
+        assert!(stopping.elapsed() < Duration::from_secs(3), "{backend}");
+        assert_eq!(report.released, 1, "{backend}: {report:?}");
+        // Given back, due now, its attempt not counted: another worker takes it at once.
+        let entry = inbox.get("a-in-hand").await.unwrap().unwrap();
+        assert_eq!(
+            (entry.state, entry.attempts),
+            (State::Pending, 0),
+            "{backend}"
+        );
+        let quick = inbox.worker(|_: Payload| async { Ok::<(), String>(()) });
+        assert!(
+            matches!(quick.run_once().await.unwrap(), Some(Outcome::Done { .. })),
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_handler_that_panics_before_its_future_fails_its_attempt_and_run_goes_on() {
+    for (backend, url) in databases("panics_early") {
+        let inbox = Inbox::open(&url).await.unwrap();
+        for id in ["a-1-panics", "a-2-fine"] {
+            inbox.store(&delivery("lead_won.json", id)).await.unwrap();
+        }
+        let worker = inbox
+            .worker(|payload: Payload| {
+                // Not in the future: while making it.
+                if payload.activity.id.as_str() == "a-1-panics" {
+                    panic!("a bug before the handler's async part");
+                }
+                std::future::ready(Ok::<(), String>(()))
+            })
+            .max_attempts(1)
+            .poll_interval(Duration::from_millis(10));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let running = tokio::spawn(worker.run(async move {
+            let _ = stopped.await;
+        }));
+        let started = Instant::now();
+        while !inbox
+            .list(Some(State::Pending), 10)
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{backend}: stalled"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        stop.send(()).unwrap();
+        let report = tokio::time::timeout(Duration::from_secs(5), running)
+            .await
+            .unwrap()
+            .expect("the worker's task died");
+        assert_eq!((report.done, report.dead), (1, 1), "{backend}: {report:?}");
+        let dead = inbox.get("a-1-panics").await.unwrap().unwrap();
+        assert_eq!(dead.last_error.as_deref(), Some("the handler panicked"));
+    }
+}
+
+#[tokio::test]
+async fn a_handler_error_that_quotes_a_key_is_stored_masked() {
+    for (backend, url) in databases("error_key") {
+        let receiver = common::receiver();
+        let (inbox, _clock) = manual(&url).await;
+        let inbox = inbox.masking_keys_of(&receiver);
+        inbox
+            .store(&delivery("lead_won.json", "a-error-key"))
+            .await
+            .unwrap();
+        let worker = inbox.worker(|_: Payload| async {
+            Err::<(), String>(format!("the CRM refused key {}", common::KEY))
+        });
+        let outcome = worker.run_once().await.unwrap();
+        let Some(Outcome::Retry { error, .. }) = outcome else {
+            panic!("{backend}: {outcome:?}");
+        };
+        assert_eq!(error, "the CRM refused key ***");
+        let entry = inbox.get("a-error-key").await.unwrap().unwrap();
+        assert_eq!(entry.last_error.as_deref(), Some("the CRM refused key ***"));
+    }
+}
+
+/// libfaketime, which makes a process read a clock of its choosing.
+fn libfaketime() -> std::path::PathBuf {
+    let found = [
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib",
+    ]
+    .iter()
+    .map(|dir| std::path::Path::new(dir).join("faketime/libfaketime.so.1"))
+    .find(|path| path.exists());
+    found.expect(
+        "libfaketime is missing: install it (Debian: apt-get install faketime); .ci/run does",
+    )
+}
+
+#[test]
+fn a_worker_whose_clock_runs_ahead_does_not_take_a_delivery_another_holds() {
+    sqlx::any::install_default_drivers();
+    let url = common::postgres::shared().fresh_database("skewed");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let inbox = runtime.block_on(Inbox::open(&url)).unwrap();
+    runtime.block_on(async {
+        let recorder = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query(
+            "CREATE TABLE test_handled (delivery_key TEXT NOT NULL, process TEXT NOT NULL)",
+        )
+        .execute(&recorder)
+        .await
+        .unwrap();
+        inbox
+            .store(&delivery("lead_won.json", "a-held"))
+            .await
+            .unwrap();
+    });
+    // This worker holds the delivery for its lease (60 s), its handler waiting.
+    let release = Arc::new(tokio::sync::Notify::new());
+    let wait = release.clone();
+    let holder = inbox
+        .worker(move |_: Payload| {
+            let wait = wait.clone();
+            async move {
+                wait.notified().await;
+                Ok::<(), String>(())
+            }
+        })
+        .lease(Duration::from_secs(60));
+    let held = runtime.spawn(async move { holder.run_once().await });
+    runtime.block_on(async {
+        let started = Instant::now();
+        while inbox.get("a-held").await.unwrap().unwrap().state != State::Running {
+            assert!(started.elapsed() < Duration::from_secs(10), "never taken");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    // A worker process whose machine's clock is ten minutes ahead: by its clock, the lease
+    // ran out long ago.
+    let status = worker_process_command(&url, "record", 1, "")
+        .env("LD_PRELOAD", libfaketime())
+        .env("FAKETIME", "+10m")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let handled: i64 = runtime.block_on(async {
+        use sqlx::Row;
+        let recorder = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query("SELECT COUNT(*) AS handled FROM test_handled")
+            .fetch_one(&recorder)
+            .await
+            .unwrap()
+            .get("handled")
+    });
+    assert_eq!(
+        handled, 0,
+        "the skewed worker ran a delivery another worker held"
+    );
+    release.notify_one();
+    let outcome = runtime.block_on(held).unwrap().unwrap();
+    assert!(matches!(outcome, Some(Outcome::Done { .. })), "{outcome:?}");
 }

@@ -199,6 +199,33 @@ impl<T: FromWireText> FieldValue for ParsedText<T> {
     }
 }
 
+/// Whether a field's value is free text, which says nothing of the delivery's identity or
+/// meaning but its words (a name, a note): where a key quoted in a body can be masked without
+/// changing how the body reads. Numbers, booleans, dates and times are read by their format.
+pub(crate) trait FreeText {
+    const FREE_TEXT: bool;
+}
+
+impl FreeText for String {
+    const FREE_TEXT: bool = true;
+}
+
+impl FreeText for f64 {
+    const FREE_TEXT: bool = false;
+}
+
+impl FreeText for bool {
+    const FREE_TEXT: bool = false;
+}
+
+impl<T: FromWireText> FreeText for ParsedText<T> {
+    const FREE_TEXT: bool = false;
+}
+
+impl<T: FreeText> FreeText for Option<T> {
+    const FREE_TEXT: bool = T::FREE_TEXT;
+}
+
 /// Text fields that also take a JSON number or boolean as its JSON text (`record_value`).
 ///
 /// A number reaches the reader as `serde_json` parsed it, and is written here as `serde_json`

@@ -96,6 +96,18 @@ macro_rules! activity_types {
                 }
             }
 
+            /// Whether the type's field `field` is free text (see
+            /// [`FreeText`](crate::activity::fields::FreeText)); `None` when the type has no
+            /// such field.
+            pub(crate) fn field_is_free_text(self, field: &str) -> Option<bool> {
+                match self {
+                    $(ActivityType::$variant => match field {
+                        $(stringify!($field) => Some(<$fty as $crate::activity::fields::FreeText>::FREE_TEXT),)*
+                        _ => None,
+                    },)*
+                }
+            }
+
             /// The type with this wire name, if it is a documented one.
             pub(crate) fn from_wire(name: &str) -> Option<ActivityType> {
                 match name {

@@ -67,5 +67,5 @@ activity_types! {
     ZoneRemoved = "zone:removed", "A zone was removed from a lead" { zone_name: String }
     SourceAdded = "source:added", "A source was added to a lead" { source_name: String }
     SourceRemoved = "source:removed", "A source was removed from a lead" { source_name: String }
-    EmailReceived = "email:received", "A email was added to a lead" { subject: String }
+    EmailReceived = "email:received", "An email was added to a lead" { subject: String }
 }

@@ -86,7 +86,37 @@ pub struct Listening {
 pub fn listen(args: &[&str], env_key: Option<&str>) -> Listening {
     let mut full = vec!["listen", "--addr", "127.0.0.1:0"];
     full.extend_from_slice(args);
-    let mut child = command(&full, env_key).spawn().expect("listen starts");
+    start_listening(command(&full, env_key))
+}
+
+/// [`listen`], in a process that may open at most `open_files` files (and sockets), as a
+/// machine with a low limit allows.
+#[cfg(unix)]
+pub fn listen_with_open_files(open_files: u32, args: &[&str], env_key: Option<&str>) -> Listening {
+    let mut full = vec!["listen", "--addr", "127.0.0.1:0"];
+    full.extend_from_slice(args);
+    let plain = command(&full, env_key);
+    let mut limited = Command::new("sh");
+    limited
+        .arg("-c")
+        .arg(format!("ulimit -n {open_files} && exec \"$0\" \"$@\""))
+        .arg(plain.get_program())
+        .args(plain.get_args())
+        .current_dir(root())
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    match env_key {
+        Some(key) => limited.env("CLINCHPAD_HANDSHAKE_KEY", key),
+        None => limited.env_remove("CLINCHPAD_HANDSHAKE_KEY"),
+    };
+    start_listening(limited)
+}
+
+/// Starts the `listen` command, and waits until it says it listens.
+fn start_listening(mut command: Command) -> Listening {
+    let mut child = command.spawn().expect("listen starts");
     let stdout = lines(child.stdout.take().unwrap());
     let stderr = lines(child.stderr.take().unwrap());
     // From here on, dropping the handle (a failed assertion) stops the child.

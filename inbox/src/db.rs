@@ -1,0 +1,207 @@
+//! The database under the inbox: the pool, which database it is, the tables' names, whose
+//! clock tells the time, and, on SQLite, which file it opened. The inbox and the workers both
+//! reach the database through this.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+
+use crate::clock::Clock;
+use crate::error::InboxError;
+use crate::schema::{self, Tables};
+
+/// Which database the inbox is on: the statements are the same but for how a worker claims
+/// and how the database tells the time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The database's clock, in milliseconds since the epoch, as SQL: on PostgreSQL the
+    /// server's, whichever machine a worker runs on; on SQLite the one machine's.
+    fn clock_sql(self) -> &'static str {
+        match self {
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+            Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
+        }
+    }
+}
+
+/// How long a store may take before it is given up (answered 503): the waits for a
+/// connection, for a lock and for the statement together.
+pub(crate) const STORE_BOUND: Duration = Duration::from_millis(4500);
+
+/// How long a statement waits for a lock before it fails: within [`STORE_BOUND`], so that the
+/// database gives up on a store that the receiver has given up on too.
+const LOCK_WAIT_MS: u64 = 4000;
+
+/// The database, as the inbox and its workers use it.
+#[derive(Clone)]
+pub(crate) struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+    pub tables: Tables,
+    /// The time, when not the database's: for tests.
+    pub clock: Option<Arc<dyn Clock>>,
+    /// The SQLite file opened, to notice it removed or replaced under a running receiver.
+    pub file: Option<FileIdentity>,
+}
+
+impl Db {
+    /// Connects to the database at `url`. With `create`, a SQLite file is created when
+    /// missing and the schema created or migrated; without, nothing is created: there must be
+    /// an inbox there, its schema up to date ([`InboxError::NoInbox`] otherwise).
+    pub async fn connect(url: &str, tables: Tables, create: bool) -> Result<Db, InboxError> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        let backend = match scheme {
+            "sqlite" => Backend::Sqlite,
+            "postgres" | "postgresql" => Backend::Postgres,
+            _ => {
+                return Err(InboxError::Url(
+                    clinchpad_webhook::escape_text(scheme).into_owned(),
+                ))
+            }
+        };
+        let file = match backend {
+            Backend::Sqlite => sqlite_file(url),
+            Backend::Postgres => None,
+        };
+        let url = match (&file, create) {
+            (Some(path), false) if !path.exists() => return Err(InboxError::NoInbox),
+            (Some(_), true) if !url.contains('?') => format!("{url}?mode=rwc"),
+            (Some(_), false) if !url.contains('?') => format!("{url}?mode=rw"),
+            _ => url.to_owned(),
+        };
+        sqlx::any::install_default_drivers();
+        // A database that does not answer makes a request fail in seconds (503), not hang.
+        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(4));
+        options = match backend {
+            Backend::Sqlite => options.after_connect(|connection, _| {
+                Box::pin(async move {
+                    // A reader never waits for the writer; a writer waits its turn, within the
+                    // bound of a store.
+                    connection.execute("PRAGMA journal_mode = WAL").await?;
+                    connection
+                        .execute(format!("PRAGMA busy_timeout = {LOCK_WAIT_MS}").as_str())
+                        .await?;
+                    Ok(())
+                })
+            }),
+            Backend::Postgres => options.after_connect(|connection, _| {
+                Box::pin(async move {
+                    // A statement waiting on a lock (a table locked by a migration or by
+                    // hand) fails rather than holding a request past its bound.
+                    connection
+                        .execute(format!("SET lock_timeout = {LOCK_WAIT_MS}").as_str())
+                        .await?;
+                    Ok(())
+                })
+            }),
+        };
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            // Each connection would have a database of its own.
+            options = options.max_connections(1);
+        }
+        let pool = options.connect(&url).await?;
+        match create {
+            true => schema::migrate(&pool, backend, &tables).await?,
+            false => schema::check(&pool, backend, &tables).await?,
+        }
+        let file = match file {
+            Some(path) => Some(FileIdentity::of(path)?),
+            None => None,
+        };
+        Ok(Db {
+            pool,
+            backend,
+            tables,
+            clock: None,
+            file,
+        })
+    }
+
+    /// The time as a statement's parameter: the clock's, when there is one; `None` for the
+    /// database's own, which [`now`](Db::now) then reads.
+    pub fn now_param(&self) -> Option<i64> {
+        self.clock.as_ref().map(|clock| clock.now_ms())
+    }
+
+    /// SQL for "now", in milliseconds since the epoch: the parameter `$n` (bound to
+    /// [`now_param`](Db::now_param)) when it is not null, else the database's clock, so that
+    /// every worker, on whatever machine, reads one clock.
+    pub fn now(&self, n: usize) -> String {
+        format!(
+            "COALESCE(CAST(${n} AS BIGINT), {})",
+            self.backend.clock_sql()
+        )
+    }
+
+    /// Fails when the SQLite file opened is no longer at its path (removed, or replaced):
+    /// what is written then could not be read by anyone opening the path.
+    pub fn check_file(&self) -> Result<(), InboxError> {
+        match &self.file {
+            Some(file) => file.check(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The path of the file a `sqlite:` URL names, unless the database is in memory.
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+        return None;
+    }
+    Some(std::path::PathBuf::from(path))
+}
+
+/// A file as it was when opened: its path, and what tells it apart from another file put at
+/// that path later.
+#[derive(Clone)]
+pub(crate) struct FileIdentity {
+    path: std::path::PathBuf,
+    id: (u64, u64),
+}
+
+impl FileIdentity {
+    fn of(path: std::path::PathBuf) -> Result<FileIdentity, InboxError> {
+        let id = file_id(&path).map_err(|_| InboxError::FileGone(shown_path(&path)))?;
+        Ok(FileIdentity { path, id })
+    }
+
+    fn check(&self) -> Result<(), InboxError> {
+        match file_id(&self.path) {
+            Ok(id) if id == self.id => Ok(()),
+            _ => Err(InboxError::FileGone(shown_path(&self.path))),
+        }
+    }
+}
+
+fn shown_path(path: &std::path::Path) -> String {
+    crate::error::one_line(&path.display().to_string(), 200)
+}
+
+#[cfg(unix)]
+fn file_id(path: &std::path::Path) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let metadata = std::fs::metadata(path)?;
+    Ok((metadata.dev(), metadata.ino()))
+}
+
+/// Elsewhere, the file's creation time stands for its identity.
+#[cfg(not(unix))]
+fn file_id(path: &std::path::Path) -> std::io::Result<(u64, u64)> {
+    let metadata = std::fs::metadata(path)?;
+    let created = metadata
+        .created()
+        .ok()
+        .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |at| at.as_nanos() as u64);
+    Ok((created, 0))
+}
