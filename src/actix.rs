@@ -21,12 +21,13 @@
 //!
 //! ```
 //! use actix_web::HttpResponse;
-//! use clinchpad_webhook::Delivery;
+//! use clinchpad_webhook::{escape_text, Delivery};
 //!
 //! async fn hook(delivery: Delivery) -> HttpResponse {
 //!     match (delivery.payload(), delivery.error()) {
-//!         (Some(payload), None) => println!("{} on {}", payload.activity.kind.type_name(), payload.lead.name),
-//!         // Store `delivery.body_without_key()` and the error, to look at later.
+//!         // What the body says, escaped and with the receiver's keys masked.
+//!         (Some(payload), None) => println!("{}", delivery.redact(&escape_text(&payload.lead.name))),
+//!         // Store `delivery.body_to_store()` and the error, to look at later.
 //!         (_, error) => eprintln!("kept a delivery that does not fit: {error:?}"),
 //!     }
 //!     HttpResponse::NoContent().finish()
@@ -41,10 +42,11 @@
 //!
 //! ```no_run
 //! use actix_web::{web, App, HttpResponse, HttpServer};
-//! use clinchpad_webhook::{actix::ClinchPadWebhook, Receiver};
+//! use clinchpad_webhook::{actix::ClinchPadWebhook, escape_text, Receiver};
 //!
 //! async fn hook(webhook: ClinchPadWebhook) -> HttpResponse {
-//!     println!("{} on {}", webhook.activity.kind.type_name(), webhook.lead.name);
+//!     let line = format!("{} on {}", webhook.activity.kind.type_name(), webhook.lead.name);
+//!     println!("{}", webhook.redact(&escape_text(&line)));
 //!     HttpResponse::NoContent().finish()
 //! }
 //!
@@ -135,10 +137,12 @@ use crate::{Delivery, Payload, Receiver, Rejection};
 ///
 /// ```
 /// use actix_web::HttpResponse;
-/// use clinchpad_webhook::actix::ClinchPadWebhook;
+/// use clinchpad_webhook::{actix::ClinchPadWebhook, escape_text};
 ///
-/// async fn hook(ClinchPadWebhook { payload, body, .. }: ClinchPadWebhook) -> HttpResponse {
-///     println!("{} on {} ({} bytes)", payload.activity.kind.type_name(), payload.lead.name, body.len());
+/// async fn hook(webhook: ClinchPadWebhook) -> HttpResponse {
+///     let (payload, body) = (&webhook.payload, &webhook.body);
+///     let line = format!("{} on {} ({} bytes)", payload.activity.kind.type_name(), payload.lead.name, body.len());
+///     println!("{}", webhook.redact(&escape_text(&line))); // escaped, and the keys masked
 ///     HttpResponse::NoContent().finish()
 /// }
 /// ```
@@ -161,6 +165,15 @@ impl std::fmt::Debug for ClinchPadWebhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let shown = crate::raw::WebhookDebug(&self.payload, self.body.len());
         self.keys.debug(f, &shown)
+    }
+}
+
+impl ClinchPadWebhook {
+    /// `text` with every key of the receiver masked (`***`), however it is written: for
+    /// logging what the payload carries, after [`escape_text`](crate::escape_text). See
+    /// [`Delivery::redact`].
+    pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        crate::redact::redact(text, self.keys.texts())
     }
 }
 

@@ -19,13 +19,14 @@
 //!
 //! ```
 //! use axum::{http::StatusCode, routing::post, Router};
-//! use clinchpad_webhook::{Delivery, Receiver};
+//! use clinchpad_webhook::{escape_text, Delivery, Receiver};
 //!
 //! async fn hook(delivery: Delivery) -> StatusCode {
 //!     match (delivery.payload(), delivery.error()) {
-//!         (Some(payload), None) => println!("{} on {}", payload.activity.kind.type_name(), payload.lead.name),
+//!         // What the body says, escaped and with the receiver's keys masked.
+//!         (Some(payload), None) => println!("{}", delivery.redact(&escape_text(&payload.lead.name))),
 //!         (_, Some(error)) => {
-//!             // Store `delivery.body_without_key()` and the error, to look at later.
+//!             // Store `delivery.body_to_store()` and the error, to look at later.
 //!             eprintln!("kept a delivery that does not fit: {error}");
 //!         }
 //!         (None, None) => unreachable!("a delivery without a payload has an error"),
@@ -55,11 +56,11 @@
 //! ```
 //! use axum::{http::StatusCode, routing::post, Router};
 //! use clinchpad_webhook::axum::ClinchPadWebhook;
-//! use clinchpad_webhook::{activity::LeadWon, Receiver};
+//! use clinchpad_webhook::{activity::LeadWon, escape_text, Receiver};
 //!
 //! async fn hook(webhook: ClinchPadWebhook) -> StatusCode {
 //!     if let Some(LeadWon {}) = webhook.payload.activity.kind.get() {
-//!         println!("{} was won", webhook.payload.lead.name);
+//!         println!("{} was won", webhook.redact(&escape_text(&webhook.payload.lead.name)));
 //!     }
 //!     StatusCode::NO_CONTENT
 //! }
@@ -78,7 +79,7 @@
 //!
 //! ```
 //! use axum::{extract::{FromRef, State}, http::StatusCode, routing::post, Router};
-//! use clinchpad_webhook::axum::ClinchPadWebhook;
+//! use clinchpad_webhook::{axum::ClinchPadWebhook, escape_text};
 //! use clinchpad_webhook::{HandshakeKey, Receiver};
 //!
 //! #[derive(Clone)]
@@ -95,7 +96,8 @@
 //!
 //! // The body-reading extractor goes last, as always in axum.
 //! async fn hook(State(app): State<AppState>, webhook: ClinchPadWebhook) -> StatusCode {
-//!     println!("{}: {} on {}", app.service_name, webhook.activity.kind.type_name(), webhook.lead.name);
+//!     let line = format!("{} on {}", webhook.activity.kind.type_name(), webhook.lead.name);
+//!     println!("{}: {}", app.service_name, webhook.redact(&escape_text(&line)));
 //!     StatusCode::NO_CONTENT
 //! }
 //!
@@ -117,12 +119,12 @@
 //!
 //! ```
 //! use axum::response::{IntoResponse, Response};
-//! use clinchpad_webhook::{axum::ClinchPadWebhook, Rejection};
+//! use clinchpad_webhook::{axum::ClinchPadWebhook, escape_text, Rejection};
 //!
 //! async fn hook(webhook: Result<ClinchPadWebhook, Rejection>) -> Response {
 //!     match webhook {
 //!         Ok(webhook) => {
-//!             println!("{}", webhook.activity.kind.type_name());
+//!             println!("{}", webhook.redact(&escape_text(webhook.activity.kind.type_name())));
 //!             axum::http::StatusCode::NO_CONTENT.into_response()
 //!         }
 //!         Err(rejection) => {
@@ -190,10 +192,12 @@ use crate::{Delivery, Payload, Receiver, Rejection};
 ///
 /// ```
 /// # use axum::http::StatusCode;
-/// use clinchpad_webhook::axum::ClinchPadWebhook;
+/// use clinchpad_webhook::{axum::ClinchPadWebhook, escape_text};
 ///
-/// async fn hook(ClinchPadWebhook { payload, body, .. }: ClinchPadWebhook) -> StatusCode {
-///     println!("{} on {} ({} bytes)", payload.activity.kind.type_name(), payload.lead.name, body.len());
+/// async fn hook(webhook: ClinchPadWebhook) -> StatusCode {
+///     let (payload, body) = (&webhook.payload, &webhook.body);
+///     let line = format!("{} on {} ({} bytes)", payload.activity.kind.type_name(), payload.lead.name, body.len());
+///     println!("{}", webhook.redact(&escape_text(&line))); // escaped, and the keys masked
 ///     StatusCode::NO_CONTENT
 /// }
 /// ```
@@ -216,6 +220,15 @@ impl std::fmt::Debug for ClinchPadWebhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let shown = crate::raw::WebhookDebug(&self.payload, self.body.len());
         self.keys.debug(f, &shown)
+    }
+}
+
+impl ClinchPadWebhook {
+    /// `text` with every key of the receiver masked (`***`), however it is written: for
+    /// logging what the payload carries, after [`escape_text`](crate::escape_text). See
+    /// [`Delivery::redact`].
+    pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        crate::redact::redact(text, self.keys.texts())
     }
 }
 

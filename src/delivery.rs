@@ -211,6 +211,26 @@ impl Delivery {
         )
     }
 
+    /// `text` with every key of the receiver that took this delivery masked (`***`), however
+    /// it is written: for logging what the delivery carries, after
+    /// [`escape_text`](crate::escape_text), since whoever finds the URL writes the body and a
+    /// note can quote the key. See [`Receiver::redact`](crate::Receiver::redact).
+    ///
+    /// ```
+    /// use clinchpad_webhook::{escape_text, HandshakeKey, Receiver};
+    ///
+    /// let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+    /// let body = std::fs::read_to_string("fixtures/lead_won.json")?
+    ///     .replace("Acme Corp", "Acme gfhkd1asfsa\\n[INFO] forged");
+    /// let delivery = receiver.accept(None, body.as_bytes())?;
+    /// let name = &delivery.payload().unwrap().lead.name;
+    /// assert!(delivery.redact(&escape_text(name)).starts_with(r"Acme ***\n[INFO] forged"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        crate::redact::redact(text, self.keys.texts())
+    }
+
     /// Whether the receiver that took it checked a key: `false` only for one taken by
     /// [`Receiver::unverified`](crate::Receiver::unverified).
     pub fn is_verified(&self) -> bool {

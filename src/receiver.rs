@@ -19,7 +19,7 @@ pub(crate) const KEY_FIELD: &str = "handshake_key";
 /// request, hand it the raw query string and the body bytes:
 ///
 /// ```
-/// use clinchpad_webhook::{Receiver, Rejection};
+/// use clinchpad_webhook::{escape_text, Receiver, Rejection};
 ///
 /// # std::env::set_var("CLINCHPAD_HANDSHAKE_KEY", "gfhkd1asfsa");
 /// // At start-up: an unset or empty variable is an error naming it.
@@ -28,7 +28,8 @@ pub(crate) const KEY_FIELD: &str = "handshake_key";
 /// // Per request, in any framework: the query string (without `?`) and the body.
 /// let body = std::fs::read("fixtures/lead_moved.json")?;
 /// match receiver.receive(None, &body) {
-///     Ok(payload) => println!("{} on {}", payload.activity.kind.type_name(), payload.lead.name),
+///     // What the body says is anyone's: escaped, and the keys masked.
+///     Ok(payload) => println!("{}", receiver.redact(&escape_text(&payload.lead.name))),
 ///     Err(rejection) => {
 ///         // Safe to log and to send back: one line, never a key.
 ///         eprintln!("refused ({}): {rejection}", rejection.status());

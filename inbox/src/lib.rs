@@ -27,7 +27,8 @@
 //!
 //! // Elsewhere, a worker: `Err` is tried again later, with backoff.
 //! let worker = inbox.worker(|payload: Payload| async move {
-//!     println!("{} on {}", payload.activity.kind.type_name(), payload.lead.name);
+//!     // Stored with the keys masked; escaped, since whoever posts writes its text.
+//!     println!("{}", clinchpad_webhook::escape_text(&payload.lead.name));
 //!     Ok::<(), String>(())
 //! });
 //! assert!(matches!(worker.run_once().await?, Some(Outcome::Done { .. })));

@@ -129,7 +129,7 @@ static WORKERS: AtomicUsize = AtomicUsize::new(0);
 /// inbox.store(&receiver.accept(None, &std::fs::read("../fixtures/lead_won.json")?)?).await?;
 ///
 /// let worker = inbox.worker(|payload: Payload| async move {
-///     println!("{} on {}", payload.activity.kind.type_name(), payload.lead.name);
+///     println!("{}", clinchpad_webhook::escape_text(&payload.lead.name)); // escaped
 ///     Ok::<(), std::io::Error>(())
 /// });
 /// assert!(matches!(worker.run_once().await?, Some(Outcome::Done { .. })));

@@ -72,10 +72,15 @@ macro_rules! activity_types {
                 }
             }
 
-            /// The documentation's one-line description of the type.
+            /// The documentation's one-line description of the type, as the documentation
+            /// words it but for a slip of its grammar mended ("An email", where it says "A
+            /// email").
             ///
             /// ```
-            /// assert_eq!(clinchpad_webhook::ActivityType::LeadWon.description(), "A lead was marked as won");
+            /// use clinchpad_webhook::ActivityType;
+            ///
+            /// assert_eq!(ActivityType::LeadWon.description(), "A lead was marked as won");
+            /// assert_eq!(ActivityType::EmailReceived.description(), "An email was added to a lead");
             /// ```
             pub const fn description(self) -> &'static str {
                 match self {

@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use clinchpad_webhook::tower::{ReceiverFuture, ReceiverLayer, ReceiverResponse};
-use clinchpad_webhook::{Delivery, Receiver};
+use clinchpad_webhook::{escape_text, Delivery, Receiver};
 use http_body_util::Full;
 use lambda_http::{http, Error, Request, Service};
 use tower::{service_fn, Layer};
@@ -33,11 +33,13 @@ pub async fn handle(
         .extensions()
         .get::<Delivery>()
         .ok_or("no delivery")?;
+    // What the body carries is escaped (no forged log line) and its keys masked.
+    let loggable = |text: &str| delivery.redact(&escape_text(text)).into_owned();
     match (delivery.payload(), delivery.error()) {
         (Some(payload), None) => println!(
             "{} on {}",
-            payload.activity.kind.type_name(),
-            clinchpad_webhook::escape_text(&payload.lead.name)
+            loggable(payload.activity.kind.type_name()),
+            loggable(&payload.lead.name)
         ),
         (_, error) => eprintln!("kept a delivery that does not fit: {error:?}"),
     }

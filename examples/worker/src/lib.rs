@@ -6,7 +6,7 @@ use std::convert::Infallible;
 
 use bytes::Bytes;
 use clinchpad_webhook::tower::{ReceiverLayer, ReceiverResponse};
-use clinchpad_webhook::{Delivery, HandshakeKey, Receiver};
+use clinchpad_webhook::{escape_text, Delivery, HandshakeKey, Receiver};
 use http_body_util::Full;
 use tower::{service_fn, Layer, ServiceExt};
 use worker::{console_error, console_log, event, Context, Env, HttpRequest};
@@ -33,11 +33,13 @@ async fn handle(
     request: http::Request<Full<Bytes>>,
 ) -> Result<http::Response<Full<Bytes>>, Infallible> {
     if let Some(delivery) = request.extensions().get::<Delivery>() {
+        // What the body carries is escaped (no forged log line) and its keys masked.
+        let loggable = |text: &str| delivery.redact(&escape_text(text)).into_owned();
         match (delivery.payload(), delivery.error()) {
             (Some(payload), None) => console_log!(
                 "{} on {}",
-                payload.activity.kind.type_name(),
-                payload.lead.id
+                loggable(payload.activity.kind.type_name()),
+                loggable(payload.lead.id.as_str())
             ),
             (_, error) => console_error!("kept a delivery that does not fit: {error:?}"),
         }

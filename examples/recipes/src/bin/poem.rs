@@ -5,14 +5,13 @@ use poem::{handler, listener::TcpListener, post, web::Data, Body, EndpointExt, R
 #[handler]
 async fn hook(receiver: Data<&Receiver>, uri: &Uri, body: Body) -> (StatusCode, String) {
     let Ok(body) = body.into_bytes_limit(receiver.body_limit()).await else {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            receiver.too_large().to_string(),
-        );
+        let too_large = receiver.too_large().to_string();
+        return (StatusCode::PAYLOAD_TOO_LARGE, too_large);
     };
     match receiver.accept(uri.query(), &body) {
         Ok(delivery) => {
-            println!("{:?}: {:?}", delivery.type_name(), delivery.error()); // your work here
+            let shown = format!("{:?}: {:?}", delivery.type_name(), delivery.error());
+            println!("{}", delivery.redact(&shown)); // your work here
             (StatusCode::NO_CONTENT, String::new())
         }
         Err(refused) => (

@@ -11,7 +11,8 @@ async fn hook(receiver: &State<Receiver>, uri: &Origin<'_>, body: Data<'_>) -> (
     };
     match receiver.accept(uri.query().map(|query| query.as_str()), &body) {
         Ok(delivery) => {
-            println!("{:?}: {:?}", delivery.type_name(), delivery.error()); // your work here
+            let shown = format!("{:?}: {:?}", delivery.type_name(), delivery.error());
+            println!("{}", delivery.redact(&shown)); // your work here
             (Status::NoContent, String::new())
         }
         Err(refused) => (Status::new(refused.status()), refused.to_string()),

@@ -8,7 +8,8 @@ async fn hook(
 ) -> Result<impl Reply, warp::Rejection> {
     Ok(match receiver.accept(Some(&query), &body) {
         Ok(delivery) => {
-            println!("{:?}: {:?}", delivery.type_name(), delivery.error()); // your work here
+            let shown = format!("{:?}: {:?}", delivery.type_name(), delivery.error());
+            println!("{}", delivery.redact(&shown)); // your work here
             with_status(String::new(), StatusCode::NO_CONTENT)
         }
         Err(refused) => with_status(
