@@ -32,6 +32,7 @@ use tokio::sync::watch;
 use crate::capture::{self, Forwarded, KeyCheck, KeySeen, Record};
 use crate::client::{self, round, shown_url};
 use crate::inbox::shown_store;
+use crate::mask;
 use crate::output::{clock, shown, Output, Style};
 use crate::show;
 use crate::ui::{history, Setup, Source, Targets, Ui};
@@ -660,11 +661,11 @@ async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Taken
     let receiver = &state.receiver;
     receiver
         .check_head(Some(&seen.query), seen.declared)
-        .map_err(|rejection| refused(seen, rejection))?;
+        .map_err(|rejection| refused(state, seen, rejection))?;
     let bytes = match Limited::new(body, receiver.body_limit()).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(err) if err.is::<LengthLimitError>() => {
-            return Err(refused(seen, receiver.too_large()))
+            return Err(refused(state, seen, receiver.too_large()))
         }
         Err(err) => return Err(Refusal::Rejected(Rejection::body_unreadable(err))),
     };
@@ -681,7 +682,7 @@ async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Taken
                 };
                 (Taken::from(payload), stored)
             }
-            Err(rejection) => return Err(refused(seen, rejection)),
+            Err(rejection) => return Err(refused(state, seen, rejection)),
         }
     } else {
         match receiver.accept(Some(&seen.query), &bytes) {
@@ -692,7 +693,7 @@ async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Taken
                 };
                 (Taken::from(delivery), stored)
             }
-            Err(rejection) => return Err(refused(seen, rejection)),
+            Err(rejection) => return Err(refused(state, seen, rejection)),
         }
     };
     if receiver.is_verified() {
@@ -708,11 +709,18 @@ async fn receive(state: &State, seen: &mut Seen, body: Incoming) -> Result<Taken
     }
 }
 
-/// The rejection, with what it says of the key noted.
-fn refused(seen: &mut Seen, rejection: Rejection) -> Refusal {
-    seen.key.check = match rejection.error() {
-        Some(Error::WrongKey) => KeyCheck::Wrong,
-        Some(Error::MissingKey) => KeyCheck::Missing,
+/// The rejection, with what it says of the key noted. A request refused for something else
+/// after its body was read (a body that is not JSON, or with `--strict` one that does not fit,
+/// which the receiver reads before the key) has its key copies checked here, while there are
+/// keys to check them against: a replay must not take a wrong key for one never looked at.
+fn refused(state: &State, seen: &mut Seen, rejection: Rejection) -> Refusal {
+    seen.key.check = match (rejection.error(), &seen.body) {
+        (Some(Error::WrongKey), _) => KeyCheck::Wrong,
+        (Some(Error::MissingKey), _) => KeyCheck::Missing,
+        (_, Some(body)) if !state.keys.is_empty() => {
+            seen.key.in_body |= !mask::key_values(body).is_empty();
+            capture::check_copies(&seen.query, body, &state.keys)
+        }
         _ => KeyCheck::Unchecked,
     };
     Refusal::Rejected(rejection)

@@ -219,6 +219,8 @@ pub struct KeyValue {
     pub range: Range<usize>,
     /// The value's text, decoded when it is a whole JSON string.
     pub text: String,
+    /// Whether the value is a string (else a number, `null`, ...: its bytes as they are).
+    pub string: bool,
 }
 
 /// The value of every member named `handshake_key` in `body`, at any depth: every string that
@@ -281,7 +283,11 @@ fn value_after(text: &[u8], mut at: usize) -> Option<KeyValue> {
             let decoded = end.and_then(|end| serde_json::from_slice::<String>(&text[at..end]).ok());
             let text =
                 decoded.unwrap_or_else(|| String::from_utf8_lossy(&text[range.clone()]).into());
-            Some(KeyValue { range, text })
+            Some(KeyValue {
+                range,
+                text,
+                string: true,
+            })
         }
         _ => {
             let end = text[at..]
@@ -291,6 +297,7 @@ fn value_after(text: &[u8], mut at: usize) -> Option<KeyValue> {
             Some(KeyValue {
                 range: at..end,
                 text: String::from_utf8_lossy(&text[at..end]).trim().to_owned(),
+                string: false,
             })
         }
     }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Ui;
-use crate::capture::{self, Places};
+use crate::capture::{self, Unchecked};
 use crate::client::{self, round, shown_url};
 
 /// Where the page can send, and with what.
@@ -83,13 +83,16 @@ pub async fn send(ui: &Ui, asked: Asked) -> (StatusCode, Value) {
             "this request's body was not kept, so it cannot be sent again".into(),
         );
     };
-    // The key where the request had it; in the body when it had none.
-    let places = Places {
-        body: record.key.in_body || !record.key.in_query,
-        query: record.key.in_query,
-    };
+    // As it came, by the rule `replay` follows: the key only where the request's matched.
     let key = targets.key.as_ref().map(HandshakeKey::expose_secret);
-    let (body, query) = capture::with_key(body.as_bytes(), &record.query, key, places);
+    let resent = capture::as_it_came(
+        body.as_bytes(),
+        &record.query,
+        record.key,
+        key,
+        Unchecked::WithoutAKey,
+    );
+    let (body, query) = (resent.body, resent.query);
     let started = Instant::now();
     let answer = targets
         .client
