@@ -137,8 +137,13 @@ pub enum Stored {
     Duplicate,
 }
 
+/// How the web view's session cookies are named (the view's port follows): a browser sends a
+/// cookie of 127.0.0.1 to every port of it, the receiver's too, where its value is masked.
+pub const VIEW_COOKIE: &str = "clinchpad_view_";
+
 /// The headers to keep: each as it came (invalid UTF-8 replaced), with `***` for the value
-/// of one whose name or value holds one of `keys`.
+/// of one whose name or value holds one of `keys`, and for the value of a web view's session
+/// cookie in a `Cookie` header.
 pub fn headers_to_keep<'h>(
     headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
     keys: &[&str],
@@ -153,12 +158,26 @@ pub fn headers_to_keep<'h>(
             let value = String::from_utf8_lossy(value);
             let kept = if holds(name) || holds(&value) {
                 "***".to_owned()
+            } else if name.eq_ignore_ascii_case("cookie") && value.contains(VIEW_COOKIE) {
+                without_view_sessions(&value)
             } else {
                 value.into_owned()
             };
             (name.to_owned(), kept)
         })
         .collect()
+}
+
+/// A `Cookie` header's value with the value of every web view's session cookie masked.
+fn without_view_sessions(cookies: &str) -> String {
+    cookies
+        .split(';')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.trim_start().starts_with(VIEW_COOKIE) => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// The query without its `handshake_key` parameters, and with `***` for the value of any
@@ -606,6 +625,19 @@ mod tests {
         assert_eq!(query_to_keep("a=1&b", &keys), "a=1&b");
         assert_eq!(path_to_keep("/hooks/%73%33cr3t-k3y", &keys), "/hooks/***");
         assert_eq!(path_to_keep("/hooks/a%20b", &keys), "/hooks/a%20b");
+    }
+
+    #[test]
+    fn a_web_views_session_cookie_is_kept_masked() {
+        let kept = headers_to_keep(
+            [
+                ("Cookie", &b"a=1; clinchpad_view_8081=0123abcd;b=2"[..]),
+                ("cookie", &b"clinchpad_view_9=x"[..]),
+            ],
+            &[],
+        );
+        assert_eq!(kept[0].1, "a=1; clinchpad_view_8081=***;b=2");
+        assert_eq!(kept[1].1, "clinchpad_view_9=***");
     }
 
     #[test]

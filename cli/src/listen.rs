@@ -35,7 +35,7 @@ use crate::inbox::shown_store;
 use crate::mask;
 use crate::output::{clock, shown, Output, Style};
 use crate::show;
-use crate::ui::{history, Setup, Source, Targets, Ui};
+use crate::ui::{history, Setup, Source, Target, Targets, Ui};
 use crate::ListenArgs;
 
 /// How long a stop waits for the requests in flight.
@@ -227,13 +227,14 @@ async fn start(
             shown_url(url.as_str())
         ));
     }
-    if let Some((_, _, url)) = &ui {
+    if let Some((ui, _, url)) = &ui {
         out.say(&format!(
-            "web view at {url} (no key is ever in it{})",
-            if url.contains("token=") {
-                "; it is not on a loopback address, so it asks for this token"
-            } else {
+            "web view at {url} (a one-time link: open it in your browser{}; no key is ever in \
+             the page)",
+            if ui.is_loopback() {
                 ""
+            } else {
+                "; not on a loopback address, and plain HTTP: only on a network you trust"
             }
         ));
     }
@@ -326,9 +327,38 @@ async fn open_ui(
     let receiver_url = reqwest::Url::parse(&format!("http://{own}{path}"))
         .map_err(|err| format!("--path {}: {err}", shown(path)))?;
     let forward_url = forward.map(|(_, url)| shown_url(url.as_str()));
+    // Where the page may send: fixed here, so that no one driving the page can aim it (and the
+    // key it puts back) elsewhere.
+    let mut list = Vec::new();
+    if let Some((_, url)) = forward {
+        list.push(Target {
+            id: "forward".into(),
+            name: "the --forward-to app".into(),
+            url: url.clone(),
+        });
+    }
+    list.push(Target {
+        id: "self".into(),
+        name: "this listen".into(),
+        url: receiver_url.clone(),
+    });
+    for (n, url) in args.ui_send_to.iter().enumerate() {
+        let shown = shown_url(url);
+        let parsed =
+            reqwest::Url::parse(url).map_err(|err| format!("--ui-send-to {shown}: {err}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "--ui-send-to {shown}: only http:// and https:// URLs are supported"
+            ));
+        }
+        list.push(Target {
+            id: format!("send-to-{}", n + 1),
+            name: "--ui-send-to".into(),
+            url: parsed,
+        });
+    }
     let targets = Targets {
-        receiver: receiver_url.clone(),
-        forward: forward.map(|(_, url)| url.clone()),
+        list,
         client: match forward {
             Some((client, _)) => client.clone(),
             None => client::client(args.ca_cert.as_deref())?,
