@@ -2,9 +2,10 @@
 //! no key in it; and the key put back in a body or query for sending.
 
 use chrono::{DateTime, Utc};
-use clinchpad_webhook::{strip_handshake_key, strip_handshake_key_from_query};
+use clinchpad_webhook::{strip_handshake_key, strip_handshake_key_from_query, HandshakeKey};
 use serde::{Deserialize, Serialize};
 
+use crate::mask::key_values;
 use crate::KeyIn;
 
 /// One request as `listen --save` keeps it.
@@ -90,7 +91,10 @@ pub enum KeyCheck {
     Wrong,
     /// A key was expected and there was none.
     Missing,
-    /// The key was not looked at (an unverified receiver, or a body refused first).
+    /// The key was not looked at: no key was configured, or the body was never read (over
+    /// the limit). A body refused for something else while a key is configured has its key
+    /// copies checked all the same. Also a delivery read back from an inbox, which keeps no
+    /// trace of its key.
     #[default]
     Unchecked,
 }
@@ -135,8 +139,13 @@ pub enum Stored {
     Conflict,
 }
 
+/// How the web view's session cookies are named (the view's port follows): a browser sends a
+/// cookie of 127.0.0.1 to every port of it, the receiver's too, where its value is masked.
+pub const VIEW_COOKIE: &str = "clinchpad_view_";
+
 /// The headers to keep: each as it came (invalid UTF-8 replaced), with `***` for the value
-/// of one whose name or value holds one of `keys`.
+/// of one whose name or value holds one of `keys`, and for the value of a web view's session
+/// cookie in a `Cookie` header.
 pub fn headers_to_keep<'h>(
     headers: impl IntoIterator<Item = (&'h str, &'h [u8])>,
     keys: &[&str],
@@ -151,12 +160,26 @@ pub fn headers_to_keep<'h>(
             let value = String::from_utf8_lossy(value);
             let kept = if holds(name) || holds(&value) {
                 "***".to_owned()
+            } else if name.eq_ignore_ascii_case("cookie") && value.contains(VIEW_COOKIE) {
+                without_view_sessions(&value)
             } else {
                 value.into_owned()
             };
             (name.to_owned(), kept)
         })
         .collect()
+}
+
+/// A `Cookie` header's value with the value of every web view's session cookie masked.
+fn without_view_sessions(cookies: &str) -> String {
+    cookies
+        .split(';')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) if name.trim_start().starts_with(VIEW_COOKIE) => format!("{name}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// The query without its `handshake_key` parameters, and with `***` for the value of any
@@ -270,6 +293,123 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
             .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
+/// A key that is surely not the receiver's: what a request that carried a wrong key is sent
+/// again with.
+pub const WRONG_KEY: &str = "clinchpad-webhook-replay-wrong-key";
+
+/// The key a captured request is sent again with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResentKey {
+    /// The configured key, where the request had its own.
+    Configured,
+    /// [`WRONG_KEY`], where the request had its own.
+    Wrong,
+    /// None at all.
+    None,
+}
+
+/// What a request whose key was not checked ([`KeyCheck::Unchecked`]) is sent again with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unchecked {
+    /// The configured key, where it had one: `replay`, whose user gives the key, for a capture
+    /// of a `listen` that had none to check.
+    WithTheKey,
+    /// No key: the web view, which vouches for no key it did not see match.
+    WithoutAKey,
+}
+
+impl ResentKey {
+    /// The one rule for sending a captured request again as it came, so that it is answered
+    /// as it was: the configured key only where the request's key matched, a wrong key where
+    /// a copy of it was wrong, none where it had none. A capture keeps no key, only where it
+    /// was and what its check said, so this is as near as a sender can come.
+    pub fn of(seen: KeySeen, unchecked: Unchecked) -> ResentKey {
+        let carried = seen.in_body || seen.in_query;
+        match seen.check {
+            KeyCheck::Matched => ResentKey::Configured,
+            KeyCheck::Wrong => ResentKey::Wrong,
+            KeyCheck::Missing => ResentKey::None,
+            KeyCheck::Unchecked if carried && unchecked == Unchecked::WithTheKey => {
+                ResentKey::Configured
+            }
+            KeyCheck::Unchecked => ResentKey::None,
+        }
+    }
+}
+
+/// A captured request, ready to be sent again.
+pub struct Resent {
+    pub body: Vec<u8>,
+    pub query: String,
+    /// The key it carries: [`ResentKey::Configured`] with no key to put (none given) means
+    /// it goes without the key it had.
+    pub key: ResentKey,
+}
+
+/// `body` and `query` of the captured request `seen` describes, with the key it came with, by
+/// [`ResentKey::of`]: `key` (the configured key) or [`WRONG_KEY`] where the request had its
+/// own (in the body when the capture does not say where), or none; any other copy (one typed
+/// into an edited body, say) is removed.
+pub fn as_it_came(
+    body: &[u8],
+    query: &str,
+    seen: KeySeen,
+    key: Option<&str>,
+    unchecked: Unchecked,
+) -> Resent {
+    let resent = ResentKey::of(seen, unchecked);
+    let put = match resent {
+        ResentKey::Configured => key,
+        ResentKey::Wrong => Some(WRONG_KEY),
+        ResentKey::None => None,
+    };
+    let places = Places {
+        body: seen.in_body || !seen.in_query,
+        query: seen.in_query,
+    };
+    let (body, query) = match put {
+        Some(put) => with_key(body, query, Some(put), places),
+        None => (
+            strip_handshake_key(body).unwrap_or_else(|| body.to_vec()),
+            strip_handshake_key_from_query(query).into_owned(),
+        ),
+    };
+    Resent {
+        body,
+        query,
+        key: resent,
+    }
+}
+
+/// What the copies of the key a request carried say against `keys`, for a request the
+/// receiver refused before it looked at them (a body that is not JSON, or with `--strict`
+/// one that does not fit): any copy that matches none of the keys makes it
+/// [`KeyCheck::Wrong`], no copy at all [`KeyCheck::Missing`], copies that all match
+/// [`KeyCheck::Matched`]. The copies are the query's `handshake_key` parameters (decoded as a
+/// form is, as the receiver reads them) and the body's `handshake_key` members, found at any
+/// depth by scanning, so that a body that is not JSON is read too; a `null` member is no
+/// copy, as the receiver reads it.
+pub fn check_copies(query: &str, body: &[u8], keys: &[HandshakeKey]) -> KeyCheck {
+    let matches = |copy: &str| keys.iter().any(|key| key.matches(copy));
+    // Each copy, and whether it matches: a member that is not a string never does.
+    let in_query = form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "handshake_key")
+        .map(|(_, value)| matches(&value));
+    let in_body = key_values(body)
+        .into_iter()
+        .filter(|value| value.string || value.text != "null")
+        .map(|value| value.string && matches(&value.text));
+    let copies: Vec<bool> = in_query.chain(in_body).collect();
+    if copies.is_empty() {
+        KeyCheck::Missing
+    } else if copies.iter().all(|&matched| matched) {
+        KeyCheck::Matched
+    } else {
+        KeyCheck::Wrong
+    }
+}
+
 /// `body` and `query` with the key `key` put where `place` says, and any other copy removed.
 /// `None` for `key` leaves both as they are. A body that is not one JSON object cannot take a
 /// body key: it is sent as it is, and the key goes in the query instead.
@@ -371,6 +511,110 @@ mod tests {
         );
     }
 
+    fn seen(in_body: bool, in_query: bool, check: KeyCheck) -> KeySeen {
+        KeySeen {
+            in_body,
+            in_query,
+            check,
+        }
+    }
+
+    #[test]
+    fn a_request_is_sent_again_with_the_key_it_came_with() {
+        let body = br#"{"a": 1}"#;
+        let sent = |seen: KeySeen, unchecked: Unchecked| {
+            let resent = as_it_came(body, "x=1", seen, Some("k3y"), unchecked);
+            let text = String::from_utf8(resent.body).unwrap();
+            (resent.key, text, resent.query)
+        };
+        let with = Unchecked::WithTheKey;
+        let without = Unchecked::WithoutAKey;
+        assert_eq!(
+            sent(seen(true, false, KeyCheck::Matched), without),
+            (
+                ResentKey::Configured,
+                r#"{"a": 1,"handshake_key":"k3y"}"#.into(),
+                "x=1".into()
+            )
+        );
+        assert_eq!(
+            sent(seen(false, true, KeyCheck::Wrong), without),
+            (
+                ResentKey::Wrong,
+                r#"{"a": 1}"#.into(),
+                format!("x=1&handshake_key={WRONG_KEY}")
+            )
+        );
+        for check in [KeyCheck::Missing, KeyCheck::Unchecked] {
+            assert_eq!(
+                sent(seen(true, false, check), without),
+                (ResentKey::None, r#"{"a": 1}"#.into(), "x=1".into())
+            );
+        }
+        // `replay`'s user gives the key for a capture of a listen that had none to check.
+        assert_eq!(
+            sent(seen(true, false, KeyCheck::Unchecked), with).0,
+            ResentKey::Configured
+        );
+        assert_eq!(
+            sent(seen(false, false, KeyCheck::Unchecked), with).0,
+            ResentKey::None
+        );
+        // A key typed into an edited body goes, when none is due.
+        let typed = as_it_came(
+            br#"{"a": 1, "handshake_key": "k3y"}"#,
+            "handshake_key=k3y",
+            seen(false, false, KeyCheck::Missing),
+            Some("k3y"),
+            without,
+        );
+        assert_eq!(
+            (typed.body.as_slice(), typed.query.as_str()),
+            (&br#"{"a": 1}"#[..], "")
+        );
+    }
+
+    #[test]
+    fn the_copies_of_a_key_are_checked_wherever_they_are() {
+        let keys = [
+            HandshakeKey::new("k3y").unwrap(),
+            HandshakeKey::new("n3w").unwrap(),
+        ];
+        let check = |query: &str, body: &str| check_copies(query, body.as_bytes(), &keys);
+        assert_eq!(check("", r#"{"activity": oops"#), KeyCheck::Missing);
+        assert_eq!(
+            check("", r#"{"handshake_key": null, "a": 1}"#),
+            KeyCheck::Missing
+        );
+        assert_eq!(
+            check("handshake_key=k3y", r#"{"a": oops"#),
+            KeyCheck::Matched
+        );
+        assert_eq!(
+            check(
+                "handshake%5Fkey=n3w",
+                r#"{"handshake_key": "k\u0033y", "a": oops"#
+            ),
+            KeyCheck::Matched
+        );
+        assert_eq!(
+            check("handshake_key=k3y", r#"{"handshake_key": "guess"}"#),
+            KeyCheck::Wrong
+        );
+        assert_eq!(
+            check("handshake_key=guess", r#"{"handshake_key": "k3y"}"#),
+            KeyCheck::Wrong
+        );
+        assert_eq!(
+            check("", r#"{"handshake_key": 12, "a": [}"#),
+            KeyCheck::Wrong
+        );
+        assert_eq!(
+            check("", r#"{"lead": {"handshake_key": "x"}}"#),
+            KeyCheck::Wrong
+        );
+    }
+
     #[test]
     fn a_kept_query_holds_no_key_however_it_is_spelled() {
         let keys = ["s3cr3t-k3y"];
@@ -383,6 +627,19 @@ mod tests {
         assert_eq!(query_to_keep("a=1&b", &keys), "a=1&b");
         assert_eq!(path_to_keep("/hooks/%73%33cr3t-k3y", &keys), "/hooks/***");
         assert_eq!(path_to_keep("/hooks/a%20b", &keys), "/hooks/a%20b");
+    }
+
+    #[test]
+    fn a_web_views_session_cookie_is_kept_masked() {
+        let kept = headers_to_keep(
+            [
+                ("Cookie", &b"a=1; clinchpad_view_8081=0123abcd;b=2"[..]),
+                ("cookie", &b"clinchpad_view_9=x"[..]),
+            ],
+            &[],
+        );
+        assert_eq!(kept[0].1, "a=1; clinchpad_view_8081=***;b=2");
+        assert_eq!(kept[1].1, "clinchpad_view_9=***");
     }
 
     #[test]

@@ -8,14 +8,11 @@ use std::time::{Duration, Instant};
 use clinchpad_webhook::{strip_handshake_key_from_query, ActivityType, HandshakeKey, Payload};
 use serde_json::json;
 
-use crate::capture::{self, KeyCheck, Places, Record};
+use crate::capture::{self, Places, Record, ResentKey, Unchecked};
 use crate::documents::{self, Document};
 use crate::mask::key_values;
 use crate::output::{shown, shown_short, Output, Style};
 use crate::{ReplayArgs, SendArgs};
-
-/// A key that is surely not the receiver's, for replaying a delivery that carried a wrong one.
-const WRONG_KEY: &str = "clinchpad-webhook-replay-wrong-key";
 
 /// The longest body `replay` makes up for a request whose body was not read (over the
 /// limit), to be refused again: a capture line says how long it was, and whoever sent the
@@ -130,56 +127,53 @@ pub async fn replay(args: ReplayArgs, key: Option<HandshakeKey>, out: &Output) -
     let mut skipped = 0;
     let mut without_key = 0;
     for document in documents::split(&source, &text) {
-        let (body, query, places, check, failed) =
-            match serde_json::from_slice::<Record>(&document.bytes) {
-                Ok(record) => {
-                    let failed = record.failed();
-                    let body = match captured_body(&record) {
-                        Ok(body) => body,
-                        Err(reason) => {
-                            if !args.only_failed || failed {
-                                skip(&document, &reason, out);
-                                skipped += 1;
-                            }
-                            continue;
-                        }
-                    };
-                    let places = Places {
-                        body: record.key.in_body,
-                        query: record.key.in_query,
-                    };
-                    (body, record.query, places, Some(record.key.check), failed)
+        let (body, query) = match serde_json::from_slice::<Record>(&document.bytes) {
+            Ok(record) => {
+                let failed = record.failed();
+                if args.only_failed && !failed {
+                    continue;
                 }
-                // Not a capture line: a payload, sent as `send` would, its own key kept
-                // unless one is given.
-                Err(_) => {
-                    hide_keys_in(&document, out);
-                    let places = Places::from(args.sending.key_in);
-                    (document.bytes.clone(), String::new(), places, None, false)
+                let body = match captured_body(&record) {
+                    Ok(body) => body,
+                    Err(reason) => {
+                        skip(&document, &reason, out);
+                        skipped += 1;
+                        continue;
+                    }
+                };
+                if !types.is_empty() && !types.iter().any(|t| t.as_str() == type_of(&body)) {
+                    continue;
                 }
-            };
-        if args.only_failed && !failed {
-            continue;
-        }
-        let label = type_of(&body);
-        if !types.is_empty() && !types.iter().any(|t| t.as_str() == label) {
-            continue;
-        }
-        // The key as it was: the right one where it was right, a wrong one where it was
-        // wrong, none where there was none.
-        let (body, query) = match check {
-            None => capture::with_key(&body, &query, key, places),
-            Some(KeyCheck::Wrong) => capture::with_key(&body, &query, Some(WRONG_KEY), places),
-            Some(KeyCheck::Missing) => (body, query),
-            Some(KeyCheck::Matched | KeyCheck::Unchecked) if places.body || places.query => {
-                without_key += usize::from(key.is_none());
-                capture::with_key(&body, &query, key, places)
+                // The key as it came, by the rule the web view sends by too.
+                let resent = capture::as_it_came(
+                    &body,
+                    &record.query,
+                    record.key,
+                    key,
+                    Unchecked::WithTheKey,
+                );
+                if resent.key == ResentKey::Configured && key.is_none() {
+                    without_key += 1;
+                }
+                (resent.body, resent.query)
             }
-            Some(KeyCheck::Matched | KeyCheck::Unchecked) => (body, query),
+            // Not a capture line: a payload, sent as `send` would, its own key kept unless
+            // one is given.
+            Err(_) => {
+                if args.only_failed {
+                    continue;
+                }
+                let body = &document.bytes;
+                if !types.is_empty() && !types.iter().any(|t| t.as_str() == type_of(body)) {
+                    continue;
+                }
+                hide_keys_in(&document, out);
+                capture::with_key(body, "", key, Places::from(args.sending.key_in))
+            }
         };
         deliveries.push(Delivery {
             source: document.place(),
-            label,
+            label: type_of(&body),
             body,
             query,
         });

@@ -33,9 +33,10 @@ use crate::capture::{self, Forwarded, KeyCheck, KeySeen, Record};
 use crate::client::{self, round, shown_url};
 use crate::connections::{Connections, Slot, HEAD_TIMEOUT};
 use crate::inbox::shown_store;
+use crate::mask;
 use crate::output::{clock, shown, Output, Style};
 use crate::show;
-use crate::ui::{history, Setup, Source, Targets, Ui};
+use crate::ui::{history, Setup, Source, Target, Targets, Ui};
 use crate::ListenArgs;
 
 /// How long a stop waits for the requests in flight.
@@ -231,13 +232,14 @@ async fn start(
             shown_url(url.as_str())
         ));
     }
-    if let Some((_, _, url)) = &ui {
+    if let Some((ui, _, url)) = &ui {
         out.say(&format!(
-            "web view at {url} (no key is ever in it{})",
-            if url.contains("token=") {
-                "; it is not on a loopback address, so it asks for this token"
-            } else {
+            "web view at {url} (a one-time link: open it in your browser{}; no key is ever in \
+             the page)",
+            if ui.is_loopback() {
                 ""
+            } else {
+                "; not on a loopback address, and plain HTTP: only on a network you trust"
             }
         ));
     }
@@ -330,9 +332,38 @@ async fn open_ui(
     let receiver_url = reqwest::Url::parse(&format!("http://{own}{path}"))
         .map_err(|err| format!("--path {}: {err}", shown(path)))?;
     let forward_url = forward.map(|(_, url)| shown_url(url.as_str()));
+    // Where the page may send: fixed here, so that no one driving the page can aim it (and the
+    // key it puts back) elsewhere.
+    let mut list = Vec::new();
+    if let Some((_, url)) = forward {
+        list.push(Target {
+            id: "forward".into(),
+            name: "the --forward-to app".into(),
+            url: url.clone(),
+        });
+    }
+    list.push(Target {
+        id: "self".into(),
+        name: "this listen".into(),
+        url: receiver_url.clone(),
+    });
+    for (n, url) in args.ui_send_to.iter().enumerate() {
+        let shown = shown_url(url);
+        let parsed =
+            reqwest::Url::parse(url).map_err(|err| format!("--ui-send-to {shown}: {err}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(format!(
+                "--ui-send-to {shown}: only http:// and https:// URLs are supported"
+            ));
+        }
+        list.push(Target {
+            id: format!("send-to-{}", n + 1),
+            name: "--ui-send-to".into(),
+            url: parsed,
+        });
+    }
     let targets = Targets {
-        receiver: receiver_url.clone(),
-        forward: forward.map(|(_, url)| url.clone()),
+        list,
         client: match forward {
             Some((client, _)) => client.clone(),
             None => client::client(args.ca_cert.as_deref())?,
@@ -693,11 +724,11 @@ async fn receive(
     let receiver = &state.receiver;
     receiver
         .check_head(Some(&seen.query), seen.declared)
-        .map_err(|rejection| refused(seen, rejection))?;
+        .map_err(|rejection| refused(state, seen, rejection))?;
     let bytes = match Limited::new(body, receiver.body_limit()).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(err) if err.is::<LengthLimitError>() => {
-            return Err(refused(seen, receiver.too_large()))
+            return Err(refused(state, seen, receiver.too_large()))
         }
         Err(err) => return Err(Refusal::Rejected(Rejection::body_unreadable(err))),
     };
@@ -716,7 +747,7 @@ async fn receive(
                 };
                 (Taken::from(payload), stored)
             }
-            Err(rejection) => return Err(refused(seen, rejection)),
+            Err(rejection) => return Err(refused(state, seen, rejection)),
         }
     } else {
         match receiver.accept(Some(&seen.query), &bytes) {
@@ -727,7 +758,7 @@ async fn receive(
                 };
                 (Taken::from(delivery), stored)
             }
-            Err(rejection) => return Err(refused(seen, rejection)),
+            Err(rejection) => return Err(refused(state, seen, rejection)),
         }
     };
     if receiver.is_verified() {
@@ -743,11 +774,18 @@ async fn receive(
     }
 }
 
-/// The rejection, with what it says of the key noted.
-fn refused(seen: &mut Seen, rejection: Rejection) -> Refusal {
-    seen.key.check = match rejection.error() {
-        Some(Error::WrongKey) => KeyCheck::Wrong,
-        Some(Error::MissingKey) => KeyCheck::Missing,
+/// The rejection, with what it says of the key noted. A request refused for something else
+/// after its body was read (a body that is not JSON, or with `--strict` one that does not fit,
+/// which the receiver reads before the key) has its key copies checked here, while there are
+/// keys to check them against: a replay must not take a wrong key for one never looked at.
+fn refused(state: &State, seen: &mut Seen, rejection: Rejection) -> Refusal {
+    seen.key.check = match (rejection.error(), &seen.body) {
+        (Some(Error::WrongKey), _) => KeyCheck::Wrong,
+        (Some(Error::MissingKey), _) => KeyCheck::Missing,
+        (_, Some(body)) if !state.keys.is_empty() => {
+            seen.key.in_body |= !mask::key_values(body).is_empty();
+            capture::check_copies(&seen.query, body, &state.keys)
+        }
         _ => KeyCheck::Unchecked,
     };
     Refusal::Rejected(rejection)

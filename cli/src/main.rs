@@ -183,9 +183,11 @@ pub struct InspectArgs {
 /// 5 s to finish, answers any still waiting (on a slow --forward-to app) 503 and saves it as
 /// dropped, flushes --save, and exits 0 if every request was accepted, 1 if not.
 ///
-/// With --ui ADDR it also serves a web view at http://ADDR/: each request as it arrives, its
-/// typed fields, JSON tree and headers; replay, edit and send, copy as curl, download as a
-/// fixture, diff with the lead's previous delivery. No key is ever in it.
+/// With --ui ADDR it also serves a web view at http://ADDR/, opened through a one-time link
+/// printed at start-up: each request as it arrives, its typed fields, JSON tree and headers;
+/// replay (as the request came, its key put back only where it matched), edit and send, copy
+/// as curl, download as a fixture, diff with the lead's previous delivery. No key is ever in
+/// it.
 #[derive(Args)]
 pub struct ListenArgs {
     /// The address to listen on; port 0 picks a free one (the address is printed)
@@ -238,9 +240,9 @@ pub struct ListenArgs {
     /// Serve a web view of the requests at http://ADDR/: a live list, each request's typed
     /// fields, JSON tree, headers and the app's answer; filter, replay, edit and send, copy as
     /// curl, download as a fixture, diff with the lead's previous delivery. It has its own
-    /// address, so that exposing the receiver never exposes it. On a loopback address (the
-    /// usual 127.0.0.1:PORT) it opens for this machine only; on any other address only with
-    /// the random token printed at start-up. No key is ever in the page
+    /// address, so that exposing the receiver never exposes it. A browser opens it through
+    /// the one-time link printed at start-up (http://ADDR/open?token=...); each time a link is
+    /// used, a fresh one is printed for the next browser. No key is ever in the page
     #[arg(long, value_name = "ADDR")]
     ui: Option<String>,
 
@@ -248,6 +250,11 @@ pub struct ListenArgs {
     /// with the newest of those kept before)
     #[arg(long, default_value_t = 500, value_name = "N", requires = "ui")]
     ui_keep: usize,
+
+    /// Let the web view send requests to URL too (http:// or https://; repeat it for more),
+    /// beside this listen and the --forward-to app: the page sends nowhere else
+    #[arg(long = "ui-send-to", value_name = "URL", requires = "ui")]
+    ui_send_to: Vec<String>,
 }
 
 /// Where `send` and `replay` put the key.

@@ -3,6 +3,7 @@
 //! every key the command knows, each replaced by a mask of one length, so that what is shown
 //! says neither the key nor how long it is.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 /// What a key's place in a body is shown as.
@@ -51,7 +52,7 @@ pub fn mask_keys(body: &[u8], keys: &[&str]) -> Masked {
     }
     if !keys.is_empty() {
         for (range, text) in escaped_strings(body) {
-            if keys.iter().any(|key| text.contains(key)) {
+            if holds(&text, &keys, 1) {
                 ranges.push(range);
             }
         }
@@ -79,26 +80,137 @@ pub fn mask_keys(body: &[u8], keys: &[&str]) -> Masked {
     }
 }
 
-/// Every string of `body` written with an escape: where its contents are, and its text with
-/// the escapes read (a string cut short by the body's end is read as if closed there).
-fn escaped_strings(body: &[u8]) -> Vec<(Range<usize>, String)> {
+/// How deep a string that holds JSON is read for a key spelled with escapes inside it (a body
+/// kept as a JSON string in a JSON answer, and so on).
+const NESTING: usize = 4;
+
+/// Every stretch of `body` between two unescaped quotes (and before the first and after the
+/// last) that holds an escape: where its contents are, and its text with JSON's escapes read.
+///
+/// Taking every stretch between consecutive quotes, rather than pairing quotes from the start,
+/// finds a JSON string whatever comes before it: in text that is not JSON, a stray quote would
+/// otherwise pair the quotes the other way round. Escapes are read leniently (a lone surrogate
+/// or an unknown escape does not stop the reading, as a lone surrogate does not stop a
+/// browser's), so that no spelling a reader might take for the key's text is left unread.
+pub fn escaped_strings(body: &[u8]) -> Vec<(Range<usize>, String)> {
     let mut found = Vec::new();
+    let mut start = 0;
     let mut at = 0;
-    while let Some(start) = body[at..].iter().position(|&b| b == b'"').map(|i| at + i) {
-        let end = string_end(body, start);
-        let contents = start + 1..end.map_or(body.len(), |end| end - 1);
+    while at <= body.len() {
+        let end = match body.get(at) {
+            Some(b'\\') => {
+                at = (at + 2).min(body.len());
+                continue;
+            }
+            Some(b'"') | None => at,
+            Some(_) => {
+                at += 1;
+                continue;
+            }
+        };
+        let contents = start..end.min(body.len());
         if body[contents.clone()].contains(&b'\\') {
-            let mut token = body[start..end.unwrap_or(body.len())].to_vec();
-            if end.is_none() {
-                token.push(b'"');
-            }
-            if let Ok(text) = serde_json::from_slice::<String>(&token) {
-                found.push((contents, text));
-            }
+            let text = read_escapes(&body[contents.clone()]);
+            found.push((contents, text));
         }
-        at = end.unwrap_or(body.len()).max(start + 1);
+        start = end + 1;
+        at = end + 1;
     }
     found
+}
+
+/// Whether `text`, or a JSON string inside it (to [`NESTING`] deep), holds one of `keys`.
+fn holds(text: &str, keys: &[&str], depth: usize) -> bool {
+    keys.iter().any(|key| !key.is_empty() && text.contains(key))
+        || (depth < NESTING
+            && text.contains('\\')
+            && escaped_strings(text.as_bytes())
+                .iter()
+                .any(|(_, inner)| holds(inner, keys, depth + 1)))
+}
+
+/// `text` with the contents of every JSON string that holds one of `keys` once its escapes are
+/// read (`"g\u0066hkd..."`) masked whole as `***`: a reader of the JSON (a browser, a test)
+/// would see the key there. Borrowed when there is nothing to mask.
+pub fn mask_escaped_keys<'t>(text: &'t str, keys: &[&str]) -> Cow<'t, str> {
+    if !text.contains('\\') || keys.iter().all(|key| key.is_empty()) {
+        return Cow::Borrowed(text);
+    }
+    let masked: Vec<Range<usize>> = escaped_strings(text.as_bytes())
+        .into_iter()
+        .filter(|(_, read)| holds(read, keys, 1))
+        .map(|(range, _)| range)
+        .collect();
+    if masked.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for range in masked {
+        // Every stretch starts after a quote or at the start, and ends at a quote or at the
+        // end: always on a character's boundary.
+        out.push_str(&text[at..range.start]);
+        out.push_str("***");
+        at = range.end;
+    }
+    out.push_str(&text[at..]);
+    Cow::Owned(out)
+}
+
+/// The text of a JSON string's contents with its escapes read, leniently: a lone surrogate is
+/// `U+FFFD`, an unknown escape is its character, bytes that are not UTF-8 are `U+FFFD`.
+fn read_escapes(contents: &[u8]) -> String {
+    let mut out = Vec::with_capacity(contents.len());
+    let push = |out: &mut Vec<u8>, c: char| {
+        let mut one = [0; 4];
+        out.extend_from_slice(c.encode_utf8(&mut one).as_bytes());
+    };
+    let hex = |at: usize| -> Option<u32> {
+        let digits = contents.get(at..at + 4)?;
+        let digits = std::str::from_utf8(digits).ok()?;
+        u32::from_str_radix(digits, 16).ok()
+    };
+    let mut at = 0;
+    while at < contents.len() {
+        if contents[at] != b'\\' {
+            out.push(contents[at]);
+            at += 1;
+            continue;
+        }
+        let Some(&escape) = contents.get(at + 1) else {
+            break;
+        };
+        at += 2;
+        match escape {
+            b'n' => out.push(b'\n'),
+            b't' => out.push(b'\t'),
+            b'r' => out.push(b'\r'),
+            b'b' => out.push(0x08),
+            b'f' => out.push(0x0c),
+            b'u' => match hex(at) {
+                Some(unit) => {
+                    at += 4;
+                    // A high surrogate and the low one after it are one character; either
+                    // alone is none.
+                    let low = match (0xd800..0xdc00).contains(&unit) {
+                        true if contents.get(at..at + 2) == Some(&b"\\u"[..]) => hex(at + 2),
+                        _ => None,
+                    };
+                    let code = match low {
+                        Some(low) if (0xdc00..0xe000).contains(&low) => {
+                            at += 6;
+                            0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00)
+                        }
+                        _ => unit,
+                    };
+                    push(&mut out, char::from_u32(code).unwrap_or('\u{fffd}'));
+                }
+                None => out.push(b'u'),
+            },
+            other => out.push(other),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A `handshake_key` member's value found in a body.
@@ -107,6 +219,8 @@ pub struct KeyValue {
     pub range: Range<usize>,
     /// The value's text, decoded when it is a whole JSON string.
     pub text: String,
+    /// Whether the value is a string (else a number, `null`, ...: its bytes as they are).
+    pub string: bool,
 }
 
 /// The value of every member named `handshake_key` in `body`, at any depth: every string that
@@ -169,7 +283,11 @@ fn value_after(text: &[u8], mut at: usize) -> Option<KeyValue> {
             let decoded = end.and_then(|end| serde_json::from_slice::<String>(&text[at..end]).ok());
             let text =
                 decoded.unwrap_or_else(|| String::from_utf8_lossy(&text[range.clone()]).into());
-            Some(KeyValue { range, text })
+            Some(KeyValue {
+                range,
+                text,
+                string: true,
+            })
         }
         _ => {
             let end = text[at..]
@@ -179,6 +297,7 @@ fn value_after(text: &[u8], mut at: usize) -> Option<KeyValue> {
             Some(KeyValue {
                 range: at..end,
                 text: String::from_utf8_lossy(&text[at..end]).trim().to_owned(),
+                string: false,
             })
         }
     }

@@ -4,6 +4,7 @@
 //! terminal, and the one place every line passes on its way out, where the text of every key
 //! the command knows is masked, whatever field it arrived in.
 
+use std::borrow::Cow;
 use std::io::{IsTerminal, Write};
 use std::sync::{Mutex, RwLock};
 
@@ -11,6 +12,8 @@ use chrono::{DateTime, Utc};
 use clinchpad_webhook::{escape_text, HandshakeKey};
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::mask::mask_escaped_keys;
 
 /// How output is written, decided once from the flags and the terminal.
 pub struct Output {
@@ -50,18 +53,25 @@ impl Output {
         }
     }
 
-    /// `text` with every known key masked (`***`).
+    /// `text` with every known key masked (`***`): its text as it is, escaped or quoted (see
+    /// `HandshakeKey::redact`), and in any JSON string that spells it with JSON's escapes
+    /// (`"g\u0066hkd..."`), whose contents are masked whole: a browser or a test that reads
+    /// the JSON would read the key there.
     pub fn redact(&self, text: &str) -> String {
         let Ok(secrets) = self.secrets.read() else {
             return String::new();
         };
         let mut text = text.to_owned();
         for key in secrets.iter() {
-            if let std::borrow::Cow::Owned(masked) = key.redact(&text) {
+            if let Cow::Owned(masked) = key.redact(&text) {
                 text = masked;
             }
         }
-        text
+        let keys: Vec<&str> = secrets.iter().map(HandshakeKey::expose_secret).collect();
+        match mask_escaped_keys(&text, &keys) {
+            Cow::Owned(masked) => masked,
+            Cow::Borrowed(_) => text,
+        }
     }
 
     /// `value` with every known key masked in each of its strings and object keys: JSON that
@@ -230,5 +240,32 @@ mod tests {
         let value = serde_json::json!({"status": 401, "s3cr3t": ["x s3cr3t", "401"]});
         let line = out.json_line(&value).unwrap();
         assert_eq!(line, r#"{"***":["x ***","***"],"status":401}"#);
+    }
+
+    #[test]
+    fn a_key_spelled_with_json_escapes_is_masked_with_its_whole_string() {
+        let out = Output::new(false, false);
+        out.hide(&HandshakeKey::new("s3cr3t").unwrap());
+        assert_eq!(
+            out.redact(r#"{"note": "my \u0073\u0033cr3t!", "x": "caf\u00e9"}"#),
+            r#"{"note": "***", "x": "caf\u00e9"}"#
+        );
+        // As a member's name; with an escaped slash; beside a lone surrogate, which a strict
+        // reader refuses and a browser reads.
+        assert_eq!(out.redact(r#"{"s3cr3\u0074": 1}"#), r#"{"***": 1}"#);
+        assert_eq!(
+            out.redact(r#"["s3\/cr3t", "s3cr\u0033t\ud800"]"#),
+            r#"["s3\/cr3t", "***"]"#
+        );
+        // In text that is not JSON, after a stray quote; and cut short.
+        assert_eq!(
+            out.redact(r#"5" long: "s\u0033cr3t" and "k"#),
+            r#"5" long: "***" and "k"#
+        );
+        assert_eq!(out.redact(r#"{"note": "s3cr\u0033t"#), r#"{"note": "***"#);
+        // In a JSON string that holds JSON: masked there too, and so in the line printed.
+        let value = serde_json::json!({"body": r#"{"note": "\u0073\u0033cr3t"}"#});
+        let line = out.json_line(&value).unwrap();
+        assert_eq!(line, r#"{"body":"{\"note\": \"***\"}"}"#);
     }
 }

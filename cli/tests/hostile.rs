@@ -367,11 +367,13 @@ fn an_apps_answer_and_the_headers_reach_no_output_raw_or_with_a_key() {
         ],
         None,
     );
-    let ui = (0..10)
+    let link = (0..10)
         .map(|_| listening.stderr_line())
         .find_map(|line| line.split("web view at http://").nth(1).map(str::to_owned))
         .expect("the web view's address");
-    let ui = ui.split('/').next().unwrap().to_owned();
+    let (ui, open) = link.split_once('/').unwrap();
+    let open = format!("/{}", open.split(' ').next().unwrap());
+    let ui = ui.to_owned();
     let body = payload(r#""lead:won""#, "", r#""Acme""#);
     let request = format!(
         "POST / HTTP/1.1\r\nHost: x\r\nX-Bidi: a\u{202e}b\r\nX-Token: {KEY}\r\n\
@@ -381,26 +383,29 @@ fn an_apps_answer_and_the_headers_reach_no_output_raw_or_with_a_key() {
     assert_eq!(raw(&listening.address, request.as_bytes()), 204);
 
     // The web view's API: the entry, with the app's answer and the headers, holds no key.
-    let get = |target: &str| {
+    let get = |target: &str, cookie: &str| {
         let mut stream = TcpStream::connect(&ui).unwrap();
         stream.set_read_timeout(Some(PATIENCE)).unwrap();
         write!(
             stream,
-            "GET {target} HTTP/1.1\r\nHost: {ui}\r\nConnection: close\r\n\r\n"
+            "GET {target} HTTP/1.1\r\nHost: {ui}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
         )
         .unwrap();
         let mut response = String::new();
         let _ = stream.read_to_string(&mut response);
         response
     };
-    let page = get("/");
-    let token = page
-        .split("name=\"clinchpad-token\" content=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the page's token")
+    // The one-time link opens a session, as a browser opens it.
+    let opened = get(&open, "");
+    let cookie = opened
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .and_then(|set| set.split(';').next())
+        .expect("the link's session")
         .to_owned();
-    let entries = get(&format!("/api/deliveries?token={token}"));
+    let page = get("/", &cookie);
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let entries = get("/api/deliveries", &cookie);
     assert!(
         entries.contains("x-bidi") && entries.contains("<b>"),
         "{entries}"

@@ -1144,3 +1144,70 @@ fn a_stop_right_after_the_start_is_a_clean_stop() {
         );
     }
 }
+
+/// A body refused before its key is looked at (with `--strict`, one that does not fit; or one
+/// that is not JSON) is saved with what its key really was, so that `replay` sends the key it
+/// came with: a wrong key stays wrong, and the request is not made good by the key put back.
+#[test]
+fn a_body_refused_before_its_key_is_saved_and_replayed_with_the_key_it_had() {
+    let capture = common::temp_file("refused-first.ndjson");
+    let first = listen(
+        &[
+            "--key",
+            KEY,
+            "--strict",
+            "--save",
+            capture.to_str().unwrap(),
+        ],
+        None,
+    );
+    let url = first.address.clone();
+    let drifted =
+        std::fs::read_to_string(common::root().join("fixtures/drift/activity_id_number.json"))
+            .unwrap();
+    let without_key = drifted.replace(r#""handshake_key": "gfhkd1asfsa""#, r#""x": 1"#);
+    assert_ne!(drifted, without_key);
+    let wrong = "s3cr3t-wrong-9f8e";
+    let statuses = [
+        send(&url, &["-"], Some(wrong), drifted.as_bytes()),
+        send(&url, &["-"], Some(KEY), drifted.as_bytes()),
+        send(&url, &["-"], None, without_key.as_bytes()),
+        send(
+            &url,
+            &["-"],
+            None,
+            br#"{"handshake_key": "guess", "activity": oops"#,
+        ),
+    ]
+    .map(|sent| stdout_lines(&sent)[0][..3].to_owned());
+    assert_eq!(statuses, ["400", "400", "400", "400"]);
+    first.stop();
+    let saved = std::fs::read_to_string(&capture).unwrap();
+    assert!(!saved.contains(KEY) && !saved.contains(wrong), "{saved}");
+    let checks: Vec<String> = saved
+        .lines()
+        .map(|line| {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            record["key"]["check"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(checks, ["wrong", "matched", "missing", "wrong"], "{saved}");
+
+    // To a receiver that takes what does not fit: only the one whose key matched is taken
+    // (the body that is not JSON was not saved, since it holds a key: it is skipped).
+    let second = listen(&["--key", KEY], None);
+    let replayed = run(
+        &["replay", capture.to_str().unwrap(), "--to", &second.address],
+        Some(KEY),
+        b"",
+    );
+    let answers: Vec<String> = stdout_lines(&replayed)
+        .iter()
+        .take(3)
+        .map(|l| l[..3].to_owned())
+        .collect();
+    assert_eq!(answers, ["401", "204", "401"], "{}", text(&replayed));
+    assert!(text(&replayed).contains("1 skipped"), "{}", text(&replayed));
+    second.stop();
+    let _ = std::fs::remove_file(&capture);
+}

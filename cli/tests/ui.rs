@@ -14,16 +14,16 @@ const KEY: &str = "gfhkd1asfsa-7Qz";
 /// element the first view is embedded in.
 const HOSTILE: &str = "<img src=x onerror=alert(1)></script><script>alert(2)</script>";
 
-/// Starts `listen` with a web view on an ephemeral port, and its URL.
+/// Starts `listen` with a web view on an ephemeral port, and the one-time link it printed.
 fn listen_with_ui(args: &[&str], key: Option<&str>) -> (Listening, String) {
     let mut full = vec!["--ui", "127.0.0.1:0"];
     full.extend_from_slice(args);
     let listening = listen(&full, key);
-    let url = ui_url(&listening);
-    (listening, url)
+    let link = ui_url(&listening);
+    (listening, link)
 }
 
-/// The web view's URL, from the lines `listen` prints at start-up.
+/// The web view's one-time link, from the lines `listen` prints at start-up.
 fn ui_url(listening: &Listening) -> String {
     for _ in 0..10 {
         let line = listening.stderr_line();
@@ -32,6 +32,33 @@ fn ui_url(listening: &Listening) -> String {
         }
     }
     panic!("listen did not say where its web view is");
+}
+
+/// The next one-time link `listen` prints on its standard error, once one was used.
+fn next_link(listening: &Listening) -> String {
+    for _ in 0..10 {
+        let line = listening.stderr_line();
+        if let Some(link) = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://") && word.contains("/open?token="))
+        {
+            return link.to_owned();
+        }
+    }
+    panic!("listen printed no fresh link");
+}
+
+/// The view's address, from its link: `http://127.0.0.1:PORT/`.
+fn base_of(link: &str) -> String {
+    link.split("open?token=").next().unwrap().to_owned()
+}
+
+/// An HTTP client that follows no redirect, to see the link's own answer.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 /// A fixture's payload with `change` made to it, written to a file of its own.
@@ -103,6 +130,9 @@ async fn deliveries_appear_live_and_the_page_never_holds_the_key() {
             "the connection indicator saying live",
         )
         .await;
+    // The session is a cookie the page's script cannot read.
+    let cookies = browser.run("return document.cookie;", json!([])).await;
+    assert_eq!(cookies, json!(""), "the page's script reads its session");
     // Marked now: a reload would lose it.
     browser
         .run("window.notReloaded = true; return true;", json!([]))
@@ -181,20 +211,22 @@ async fn deliveries_appear_live_and_the_page_never_holds_the_key() {
     assert!(curl.contains(&url), "{curl}");
     assert_no_key(&browser).await;
 
-    // The fixture download is the body without its key.
-    let href = browser
+    // The fixture download, fetched as the page's link fetches it (with the page's session),
+    // is the body without its key.
+    let fetched = browser
         .run(
-            "return document.getElementById('download-fixture').href;",
+            "const x = new XMLHttpRequest(); \
+             x.open('GET', document.getElementById('download-fixture').href, false); x.send(); \
+             return [x.status, x.getResponseHeader('content-disposition'), x.responseText];",
             json!([]),
         )
         .await;
-    let fixture = reqwest::get(href.as_str().unwrap()).await.unwrap();
-    assert_eq!(fixture.status(), 200);
-    assert!(fixture
-        .headers()
-        .get("content-disposition")
-        .is_some_and(|v| v.to_str().unwrap().starts_with("attachment")));
-    let fixture: Value = fixture.json().await.unwrap();
+    assert_eq!(fetched[0], 200, "{fetched}");
+    assert!(
+        fetched[1].as_str().unwrap().starts_with("attachment"),
+        "{fetched}"
+    );
+    let fixture: Value = serde_json::from_str(fetched[2].as_str().unwrap()).unwrap();
     let mut expected: Value =
         serde_json::from_str(&std::fs::read_to_string(&won).unwrap()).unwrap();
     expected.as_object_mut().unwrap().remove("handshake_key");
@@ -248,7 +280,7 @@ async fn deliveries_appear_live_and_the_page_never_holds_the_key() {
     assert_no_key(&browser).await;
 
     // Loaded again, the page shows all five from its first view, the hostile name as text.
-    browser.goto(&ui).await;
+    browser.goto(&base_of(&ui)).await;
     wait_rows(&browser, 5).await;
     let list = text_of(&browser, "#list").await;
     assert!(list.contains(HOSTILE), "{list}");
@@ -266,22 +298,55 @@ async fn deliveries_appear_live_and_the_page_never_holds_the_key() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replay_and_edit_and_send_reach_another_listen_with_the_key_added() {
+async fn replay_and_edit_and_send_reach_another_listen_as_the_requests_came() {
     let other = listen(&["--json"], Some(KEY));
-    let (listening, ui) = listen_with_ui(&[], Some(KEY));
+    let other_url = format!("{}/", other.address);
+    let (listening, ui) = listen_with_ui(&["--ui-send-to", &other_url], Some(KEY));
     let won = fixture_with("lead_won.json", "ui-replay.json", |_| {});
     send_files(&format!("{}/", listening.address), &[&won]);
+    post_file(
+        &listening.address,
+        &delivery_file(7, Some("not-the-key")),
+        "",
+        401,
+    )
+    .await;
 
     let browser = Browser::start(1100, 900).await;
     browser.goto(&ui).await;
-    wait_rows(&browser, 1).await;
-    browser.click("#list .row[data-id=\"1\"]").await;
-
-    // Replay to another URL: the second listen takes it, so the key went with it.
-    browser.select("#replay-target", "url").await;
-    browser
-        .type_into("#replay-url", &format!("{}/", other.address))
+    wait_rows(&browser, 2).await;
+    // The targets listen was started with, and no field to type another URL in.
+    let targets = browser
+        .run(
+            "return Array.from(document.querySelectorAll('#replay-target option')).map(o => o.value);",
+            json!([]),
+        )
         .await;
+    assert_eq!(targets, json!(["self", "send-to-1"]));
+    let inputs = browser
+        .run(
+            "return document.querySelectorAll('#sec-actions input').length;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(inputs, json!(0));
+
+    // The delivery whose key matched: replayed with the key, and offered as ClinchPad would.
+    browser.click("#list .row[data-id=\"1\"]").await;
+    let words = text_of(&browser, "#replay-key").await;
+    assert!(words.contains("with the configured key"), "{words}");
+    let offered = browser
+        .run(
+            "return !document.getElementById('clinchpad-send').hidden;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(offered, json!(true));
+    assert_eq!(
+        text_of(&browser, "#clinchpad-send").await,
+        "Send as ClinchPad would"
+    );
+    browser.select("#replay-target", "send-to-1").await;
     browser.click("#replay-button").await;
     browser
         .wait_for(
@@ -309,20 +374,45 @@ async fn replay_and_edit_and_send_reach_another_listen_with_the_key_added() {
     let second: Value = serde_json::from_str(&other.lines(1)[0]).unwrap();
     assert_eq!(second["verdict"], "accepted", "{second}");
     assert_eq!(second["lead"], "Edited Lead");
+    browser.click("#clinchpad-send").await;
+    let third: Value = serde_json::from_str(&other.lines(1)[0]).unwrap();
+    assert_eq!(third["verdict"], "accepted", "{third}");
+    assert_eq!(third["key"]["in_body"], true, "{third}");
+
+    // The delivery with a wrong key: replayed with a wrong key, and said so; never signed.
+    browser.click("#list .row[data-id=\"2\"]").await;
+    browser
+        .wait_for(
+            "return document.getElementById('replay-key').textContent.includes('wrong key');",
+            "the replay's key described",
+        )
+        .await;
+    let words = text_of(&browser, "#replay-key").await;
+    assert!(
+        words.contains("as it came: with a wrong key, expect 401"),
+        "{words}"
+    );
+    let offered = browser
+        .run(
+            "return !document.getElementById('clinchpad-send').hidden;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(offered, json!(false));
+    browser.click("#replay-button").await;
+    let fourth: Value = serde_json::from_str(&other.lines(1)[0]).unwrap();
+    assert_eq!(fourth["status"], 401, "{fourth}");
+    assert_eq!(fourth["key"]["check"], "wrong", "{fourth}");
+    browser
+        .wait_for(
+            "const r = document.getElementById('send-result'); return r && r.textContent.includes('401');",
+            "the refused replay's answer",
+        )
+        .await;
     assert_no_key(&browser).await;
     drop(browser);
     listening.stop();
     other.stop();
-}
-
-/// The token in the page, read as another site cannot.
-async fn token_of(ui: &str) -> String {
-    let page = reqwest::get(ui).await.unwrap().text().await.unwrap();
-    page.split("name=\"clinchpad-token\" content=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the page holds its token")
-        .to_owned()
 }
 
 #[tokio::test]
@@ -332,67 +422,67 @@ async fn only_the_page_itself_can_read_the_view_or_make_it_send() {
         &format!("{}/", listening.address),
         &[&fixture_with("lead_won.json", "ui-guard.json", |_| {})],
     );
-    let http = reqwest::Client::new();
-    let page = http.get(&ui).send().await.unwrap();
+    let view = View::open(&ui).await;
+    let page = view.get("").await;
     assert_eq!(page.status(), 200);
     let policy = page.headers()["content-security-policy"].to_str().unwrap();
     assert!(policy.contains("default-src 'none'") && policy.contains("script-src 'self'"));
     assert_eq!(page.headers()["x-frame-options"], "DENY");
-    let token = token_of(&ui).await;
-    let origin = ui.trim_end_matches('/').to_owned();
+    let base = view.base.clone();
+    let origin = base.trim_end_matches('/').to_owned();
+    let http = reqwest::Client::new();
 
-    // A page elsewhere, renamed to 127.0.0.1 (DNS rebinding), cannot read it.
+    // A page elsewhere, renamed to 127.0.0.1 (DNS rebinding), cannot read it, session or not.
     let port = origin.rsplit(':').next().unwrap();
     let renamed = http
-        .get(&ui)
+        .get(&base)
         .header("host", format!("attacker.example:{port}"))
+        .header("cookie", &view.cookie)
         .send()
         .await
         .unwrap();
     assert_eq!(renamed.status(), 421);
 
-    // Reading needs the token.
-    for path in ["events", "api/deliveries", "api/deliveries/1/fixture"] {
-        let without = http.get(format!("{ui}{path}")).send().await.unwrap();
+    // Reading needs the session.
+    for path in ["", "events", "api/deliveries", "api/deliveries/1/fixture"] {
+        let without = http.get(format!("{base}{path}")).send().await.unwrap();
         assert_eq!(without.status(), 403, "{path}");
     }
-    let list: Value = http
-        .get(format!("{ui}api/deliveries?token={token}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(list["entries"].as_array().unwrap().len(), 1);
+    assert_eq!(view.entries().await.len(), 1);
 
-    // Sending needs the token in a header, and the page's own origin.
-    let send = |origin: Option<&str>, token: Option<&str>| {
+    // Sending needs the session, the page's own origin, and the page's header.
+    let send = |origin: Option<&str>, cookie: Option<&str>, marked: bool| {
         let mut request = http
-            .post(format!("{ui}api/send"))
+            .post(format!("{base}api/send"))
             .header("content-type", "application/json")
             .body(json!({"id": 1, "to": "self"}).to_string());
         if let Some(origin) = origin {
             request = request.header("origin", origin);
         }
-        if let Some(token) = token {
-            request = request.header("x-clinchpad-token", token);
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        if marked {
+            request = request.header("x-clinchpad-page", "1");
         }
         request.send()
     };
+    let cookie = view.cookie.as_str();
+    let forged = format!("{}={}", cookie.split('=').next().unwrap(), "0".repeat(32));
     let cases = [
-        (None, Some(token.as_str()), 403),
-        (Some("http://attacker.example"), Some(token.as_str()), 403),
-        (Some(origin.as_str()), None, 403),
-        (Some(origin.as_str()), Some("0123"), 403),
-        (Some(origin.as_str()), Some(token.as_str()), 200),
+        (None, Some(cookie), true, 403),
+        (Some("http://attacker.example"), Some(cookie), true, 403),
+        (Some(origin.as_str()), None, true, 403),
+        (Some(origin.as_str()), Some(forged.as_str()), true, 403),
+        (Some(origin.as_str()), Some(cookie), false, 403),
+        (Some(origin.as_str()), Some(cookie), true, 200),
     ];
-    for (origin, token, status) in cases {
-        let answer = send(origin, token).await.unwrap();
+    for (origin, cookie, marked, status) in cases {
+        let answer = send(origin, cookie, marked).await.unwrap();
         assert_eq!(
             answer.status(),
             status,
-            "origin {origin:?}, token {token:?}"
+            "origin {origin:?}, cookie {cookie:?}, marked {marked}"
         );
         if status == 200 {
             let answer: Value = answer.json().await.unwrap();
@@ -401,8 +491,10 @@ async fn only_the_page_itself_can_read_the_view_or_make_it_send() {
     }
     // A form posted by another page (no JSON content type) is refused too.
     let form = http
-        .post(format!("{ui}api/send?token={token}"))
+        .post(format!("{base}api/send"))
         .header("origin", &origin)
+        .header("cookie", cookie)
+        .header("x-clinchpad-page", "1")
         .header("content-type", "text/plain")
         .body(json!({"id": 1, "to": "self"}).to_string())
         .send()
@@ -419,35 +511,177 @@ async fn only_the_page_itself_can_read_the_view_or_make_it_send() {
 }
 
 #[tokio::test]
-async fn off_loopback_the_page_itself_needs_the_printed_token() {
+async fn the_view_opens_only_through_the_one_time_link_listen_printed() {
+    let (listening, link) = listen_with_ui(&[], Some(KEY));
+    let base = base_of(&link);
+    let http = no_redirects();
+    // Reaching it is not enough, on loopback too: nothing but a sentence, nothing secret.
+    let mut refusals = Vec::new();
+    for path in ["", "events", "api/deliveries"] {
+        let answer = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(answer.status(), 403, "{path}");
+        refusals.push(answer.text().await.unwrap());
+    }
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    assert_eq!(token.len(), 32);
+    for said in refusals {
+        assert!(said.contains("one-time link"), "{said}");
+        assert!(!said.contains(&token), "{said}");
+    }
+    let guessed = http
+        .get(format!("{base}open?token={}", "0".repeat(32)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(guessed.status(), 403);
+    assert!(guessed.headers().get("set-cookie").is_none());
+
+    // The link opens a session: a cookie the page's script cannot read, then the page.
+    let opened = http.get(&link).send().await.unwrap();
+    assert_eq!(opened.status(), 303);
+    assert_eq!(opened.headers()["location"], "/");
+    let set = opened.headers()["set-cookie"].to_str().unwrap().to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(set.contains(attribute), "{set}");
+    }
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let session = cookie.split('=').nth(1).unwrap().to_owned();
+    assert_eq!(session.len(), 32, "{cookie}");
+    let page = http
+        .get(&base)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(!page.contains(&session) && !page.contains(&token), "{page}");
+
+    // Once: used again, it opens nothing; listen prints a fresh link for another browser.
+    let again = http.get(&link).send().await.unwrap();
+    assert_eq!(again.status(), 403);
+    assert!(again.headers().get("set-cookie").is_none());
+    let fresh = next_link(&listening);
+    assert_ne!(fresh, link);
+    let other = http.get(&fresh).send().await.unwrap();
+    assert_eq!(other.status(), 303);
+    let other_cookie = other.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let other_session = other_cookie.split('=').nth(1).unwrap().to_owned();
+    assert_ne!(other_session, session);
+    let newest = next_link(&listening);
+    assert!(newest != fresh && newest != link);
+    // Both sessions read the view.
+    for cookie in [&cookie, &other_cookie] {
+        let answer = http
+            .get(format!("{base}api/deliveries"))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+    }
+
+    // No session's cookie is ever printed.
+    let (_, out, err) = listening.stop();
+    let all = format!("{}\n{}", out.join("\n"), err.join("\n"));
+    for secret in [&session, &other_session] {
+        assert!(!all.contains(secret.as_str()), "{all}");
+    }
+}
+
+#[tokio::test]
+async fn the_page_sends_only_to_the_targets_listen_was_started_with() {
+    let other = listen(&["--json"], Some(KEY));
+    let other_url = format!("{}/hooks", other.address);
+    let won = fixture_with("lead_won.json", "ui-targets.json", |_| {});
+    // A URL of the page's choosing is refused, and nothing is sent there.
+    let (listening, link) = listen_with_ui(&[], Some(KEY));
+    send_files(&format!("{}/", listening.address), &[&won]);
+    let view = View::open(&link).await;
+    for asked in [
+        json!({"id": 1, "to": "url", "url": other_url}),
+        json!({"id": 1, "to": other_url}),
+        json!({"id": 1, "to": "send-to-1"}),
+    ] {
+        let (status, answer) = view.send(asked.clone()).await;
+        assert_eq!(status, 400, "{asked}: {answer}");
+        assert!(answer["error"].is_string(), "{answer}");
+    }
+    listening.stop();
+    // One given with --ui-send-to is a target, offered to the page by its id.
+    let (listening, link) = listen_with_ui(&["--ui-send-to", &other_url], Some(KEY));
+    send_files(&format!("{}/", listening.address), &[&won]);
+    let view = View::open(&link).await;
+    let page = view.get("").await.text().await.unwrap();
+    assert!(page.contains(r#""id":"send-to-1""#), "{page}");
+    let (status, answer) = view.send(json!({"id": 1, "to": "send-to-2"})).await;
+    assert_eq!(status, 400, "{answer}");
+    let (status, answer) = view.send(json!({"id": 1, "to": "send-to-1"})).await;
+    assert_eq!((status, &answer["status"]), (200, &json!(404)), "{answer}");
+    let (_, out, _) = other.stop();
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].contains(r#""path":"/hooks""#), "{out:?}");
+    listening.stop();
+
+    // A target that is not http or https, or not a URL, or without a view, stops listen.
+    for (args, said) in [
+        (
+            vec!["--ui", "127.0.0.1:0", "--ui-send-to", "ftp://127.0.0.1/x"],
+            "--ui-send-to ftp://127.0.0.1/x: only http:// and https:// URLs are supported",
+        ),
+        (
+            vec!["--ui", "127.0.0.1:0", "--ui-send-to", "not a url"],
+            "--ui-send-to not a url: relative URL without a base",
+        ),
+        (vec!["--ui-send-to", "http://127.0.0.1:9/"], "--ui"),
+    ] {
+        let mut full = vec!["listen", "--addr", "127.0.0.1:0"];
+        full.extend_from_slice(&args);
+        let output = run(&full, Some(KEY), b"");
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(text(&output).contains(said), "{}", text(&output));
+    }
+    let help = run(&["listen", "--help"], None, b"");
+    assert!(
+        text(&help).contains("--ui-send-to <URL>"),
+        "{}",
+        text(&help)
+    );
+}
+
+#[tokio::test]
+async fn off_loopback_the_view_opens_through_the_printed_link_too() {
     let listening = listen(&["--ui", "0.0.0.0:0"], Some(KEY));
-    let url = ui_url(&listening);
-    let token = url
+    let link = ui_url(&listening);
+    let token = link
         .split("token=")
         .nth(1)
         .expect("the token is printed")
         .to_owned();
     assert_eq!(token.len(), 32);
-    let port = url.split(':').nth(2).unwrap().split('/').next().unwrap();
+    let port = link.split(':').nth(2).unwrap().split('/').next().unwrap();
     let bare = format!("http://127.0.0.1:{port}/");
-    assert_eq!(reqwest::get(&bare).await.unwrap().status(), 403);
-    let wrong = format!("{bare}?token={}", "0".repeat(32));
-    assert_eq!(reqwest::get(&wrong).await.unwrap().status(), 403);
-    let page = reqwest::get(format!("{bare}?token={token}")).await.unwrap();
-    assert_eq!(page.status(), 200);
+    let http = no_redirects();
+    assert_eq!(http.get(&bare).send().await.unwrap().status(), 403);
+    let wrong = format!("{bare}open?token={}", "0".repeat(32));
+    assert_eq!(http.get(&wrong).send().await.unwrap().status(), 403);
+    // The token on the page's own address opens nothing: only the link does.
+    let old = format!("{bare}?token={token}");
+    assert_eq!(http.get(&old).send().await.unwrap().status(), 403);
+    let view = View::open(&format!("{bare}open?token={token}")).await;
+    assert_eq!(view.get("").await.status(), 200);
     listening.stop();
 }
 
-/// The entries the view holds, read through its API.
-async fn entries(ui: &str) -> Vec<Value> {
-    let token = token_of(ui).await;
-    let list: Value = reqwest::get(format!("{ui}api/deliveries?token={token}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    list["entries"].as_array().unwrap().clone()
+/// The entries the view holds, read through its API with a session of its link.
+async fn entries(link: &str) -> Vec<Value> {
+    View::open(link).await.entries().await
 }
 
 #[tokio::test]
@@ -475,7 +709,8 @@ async fn what_save_or_store_kept_is_shown_after_a_restart() {
     first.stop();
 
     let (again, ui) = listen_with_ui(&["--save", save.to_str().unwrap()], Some(KEY));
-    let shown = entries(&ui).await;
+    let view = View::open(&ui).await;
+    let shown = view.entries().await;
     let types: Vec<&str> = shown
         .iter()
         .map(|e| e["activity_type"].as_str().unwrap())
@@ -484,7 +719,7 @@ async fn what_save_or_store_kept_is_shown_after_a_restart() {
     assert!(shown.iter().all(|e| e["source"] == "saved"));
     assert!(shown.iter().all(|e| e["typed"].is_object()));
     // The page itself holds them: its first view needs no other request.
-    let page = reqwest::get(&ui).await.unwrap().text().await.unwrap();
+    let page = view.get("").await.text().await.unwrap();
     let initial = page
         .split("<script id=\"initial\" type=\"application/json\">")
         .nth(1)
@@ -539,6 +774,8 @@ async fn save_keeps_the_headers_but_never_one_holding_the_key() {
         .header("user-agent", "ClinchPad-Webhook/1.0")
         .header("authorization", format!("Bearer {KEY}"))
         .header("x-note", format!("the key is {KEY}, see"))
+        // A browser sends the web view's session to every port of 127.0.0.1.
+        .header("cookie", "theme=dark; clinchpad_view_8081=0123456789abcdef")
         .body(body)
         .send()
         .await
@@ -559,4 +796,231 @@ async fn save_keeps_the_headers_but_never_one_holding_the_key() {
     assert_eq!(get("content-type"), Some("application/json"));
     assert_eq!(get("authorization"), Some("***"));
     assert_eq!(get("x-note"), Some("***"));
+    assert_eq!(get("cookie"), Some("theme=dark; clinchpad_view_8081=***"));
+}
+
+/// The web view, as its own page reaches it: with the session its one-time link opened.
+struct View {
+    /// `http://127.0.0.1:PORT/`.
+    base: String,
+    /// `NAME=VALUE`, as a `Cookie` header holds it.
+    cookie: String,
+    http: reqwest::Client,
+}
+
+impl View {
+    /// Opens the one-time link `link`, as a browser does.
+    async fn open(link: &str) -> View {
+        let http = no_redirects();
+        let opened = http.get(link).send().await.unwrap();
+        assert_eq!(opened.status(), 303, "{link}");
+        let cookie = opened.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        View {
+            base: base_of(link),
+            cookie,
+            http,
+        }
+    }
+
+    async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn entries(&self) -> Vec<Value> {
+        let list: Value = self.get("api/deliveries").await.json().await.unwrap();
+        list["entries"].as_array().unwrap().clone()
+    }
+
+    /// `POST /api/send` with `asked`: the status, and the answer read as JSON.
+    async fn send(&self, asked: Value) -> (u16, Value) {
+        let answer = self
+            .http
+            .post(format!("{}api/send", self.base))
+            .header("origin", self.base.trim_end_matches('/'))
+            .header("content-type", "application/json")
+            .header("cookie", &self.cookie)
+            .header("x-clinchpad-page", "1")
+            .body(asked.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// A fixture's payload with another activity id and lead name, and `key` as its
+/// `handshake_key` (none for `None`), written to a file of its own.
+fn delivery_file(n: u32, key: Option<&str>) -> String {
+    fixture_with("lead_won.json", &format!("ui-keyed-{n}.json"), |p| {
+        p["activity"]["_id"] = json!(format!("52cfbf76cce8b40f0f0001{n:02}"));
+        p["lead"]["name"] = json!(format!("Lead {n}"));
+        match key {
+            Some(key) => p["handshake_key"] = json!(key),
+            None => drop(p.as_object_mut().unwrap().remove("handshake_key")),
+        }
+    })
+}
+
+/// Posts the file's body as it is, with `query`, and checks the status it was answered.
+async fn post_file(address: &str, file: &str, query: &str, status: u16) {
+    let answer = reqwest::Client::new()
+        .post(format!("{address}/?{query}"))
+        .header("content-type", "application/json")
+        .body(std::fs::read(file).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), status, "{file} ?{query}");
+}
+
+#[tokio::test]
+async fn a_request_refused_for_its_key_is_replayed_from_the_page_as_it_came_and_refused_again() {
+    let database = temp_file("ui-forged.db");
+    let store = format!("sqlite://{}", database.display());
+    let (listening, ui) = listen_with_ui(&["--store", &store], Some(KEY));
+    let address = &listening.address;
+    // Matched; a wrong key in the body; none at all; a wrong key in the query.
+    post_file(address, &delivery_file(1, Some(KEY)), "", 204).await;
+    post_file(address, &delivery_file(2, Some("not-the-key")), "", 401).await;
+    post_file(address, &delivery_file(3, None), "", 401).await;
+    post_file(address, &delivery_file(4, None), "handshake_key=guess", 401).await;
+
+    let view = View::open(&ui).await;
+    let checks: Vec<Value> = view
+        .entries()
+        .await
+        .iter()
+        .map(|e| e["key"]["check"].clone())
+        .collect();
+    assert_eq!(checks, ["matched", "wrong", "missing", "wrong"]);
+    // Replayed, and edited and sent, to this listen: each answered as it was (the last was
+    // refused for its query before its body was read, so only an edit of it can be sent).
+    for (id, status) in [(1, 204), (2, 401), (3, 401), (4, 401)] {
+        let (sent, answer) = view.send(json!({"id": id, "to": "self"})).await;
+        match id {
+            4 => assert_eq!(sent, 409, "#{id}: {answer}"),
+            _ => assert_eq!(
+                (sent, &answer["status"]),
+                (200, &json!(status)),
+                "#{id}: {answer}"
+            ),
+        }
+        let edited = std::fs::read_to_string(delivery_file(id, None))
+            .unwrap()
+            .replace(&format!("Lead {id}"), "Edited");
+        let (sent, answer) = view
+            .send(json!({"id": id, "to": "self", "body": edited}))
+            .await;
+        assert_eq!(
+            (sent, &answer["status"]),
+            (200, &json!(status)),
+            "#{id} edited: {answer}"
+        );
+    }
+    // Signed with the key only when asked, and only for the one whose key matched.
+    for id in [2, 3, 4] {
+        let (sent, answer) = view
+            .send(json!({"id": id, "to": "self", "as_clinchpad": true}))
+            .await;
+        assert_eq!(sent, 409, "#{id}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("matched"),
+            "{answer}"
+        );
+    }
+    let (sent, answer) = view
+        .send(json!({"id": 1, "to": "self", "as_clinchpad": true}))
+        .await;
+    assert_eq!((sent, &answer["status"]), (200, &json!(204)), "{answer}");
+    listening.stop();
+
+    // Only the delivery whose key matched is in the inbox: no forged one was let in.
+    let listed = run(&["inbox", "list", "--json", "--store", &store], None, b"");
+    let stored: Vec<Value> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(stored.len(), 1, "{}", text(&listed));
+    assert_eq!(
+        stored[0]["id"],
+        "52cfbf76cce8b40f0f000101",
+        "{}",
+        text(&listed)
+    );
+}
+
+#[tokio::test]
+async fn a_key_spelled_with_json_escapes_reaches_neither_the_view_nor_a_fixture() {
+    // The key, with one character written as a JSON escape: the same text once read.
+    let escaped = format!("{}\\u0066{}", &KEY[..1], &KEY[2..]);
+    assert_eq!(
+        serde_json::from_str::<String>(&format!("\"{escaped}\"")).unwrap(),
+        KEY
+    );
+    let won = std::fs::read_to_string(common::root().join("fixtures/lead_won.json")).unwrap();
+    let body = won
+        .replacen(
+            r#""type": "lead:won","#,
+            &format!(r#""type": "lead:won", "note": "the key is {escaped}, see","#),
+            1,
+        )
+        .replacen(
+            r#""size": 2500,"#,
+            &format!(r#""size": 2500, "{escaped}": 1,"#),
+            1,
+        );
+    assert_eq!(body.matches(&escaped).count(), 2);
+    // Kept by an inbox as a receiver that masks only the key's plain text would keep it.
+    let database = temp_file("ui-escaped.db");
+    let store = format!("sqlite://{}", database.display());
+    let inbox = clinchpad_webhook_inbox::Inbox::open(&store).await.unwrap();
+    let delivery = clinchpad_webhook::Receiver::unverified()
+        .accept(None, body.as_bytes())
+        .unwrap();
+    inbox.store(&delivery).await.unwrap();
+    drop(inbox);
+
+    let (listening, ui) = listen_with_ui(&["--store", &store], Some(KEY));
+    let view = View::open(&ui).await;
+    let listed = view.get("api/deliveries").await.text().await.unwrap();
+    let page = view.get("").await.text().await.unwrap();
+    let fixture = view
+        .get("api/deliveries/1/fixture")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for (what, text) in [
+        ("the API", &listed),
+        ("the page", &page),
+        ("the fixture", &fixture),
+    ] {
+        assert!(!text.contains(KEY), "the key in {what}: {text}");
+        assert!(
+            !text.contains(&KEY[2..]),
+            "the escaped key in {what}: {text}"
+        );
+    }
+    let entries: Value = serde_json::from_str(&listed).unwrap();
+    let shown: Value =
+        serde_json::from_str(entries["entries"][0]["body"].as_str().unwrap()).unwrap();
+    let fixture: Value = serde_json::from_str(&fixture).unwrap();
+    for body in [&shown, &fixture] {
+        assert_eq!(body["activity"]["note"], "***", "{body}");
+        assert_eq!(body["lead"]["***"], 1, "{body}");
+        assert_eq!(body["lead"]["name"], "Acme Corp — Lead", "{body}");
+    }
+    listening.stop();
 }

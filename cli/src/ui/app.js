@@ -58,7 +58,6 @@
 
   // ---------------------------------------------------------------- state
 
-  const token = (document.querySelector('meta[name="clinchpad-token"]') || {}).content || '';
   // Unreadable when the file is opened without the command (placeholders left): empty view.
   const initial = tryJSON($('initial').textContent).value || {};
   const config = initial.config || {};
@@ -605,20 +604,28 @@
 
   // ---------------------------------------------------------------- actions
 
+  /** The targets listen was started with: the page sends nowhere else. */
   function setupTargets() {
-    const select = $('replay-target');
-    fill(select,
-      config.forward ? el('option', { value: 'forward' }, `the --forward-to app (${config.forward})`) : null,
-      el('option', { value: 'self' }, `this listen (${config.receiver || 'receiver'})`),
-      el('option', { value: 'url' }, 'another URL…'));
-    select.value = config.forward ? 'forward' : 'self';
-    const sync = () => {
-      const wasHidden = $('replay-url').hidden;
-      $('replay-url').hidden = select.value !== 'url';
-      if (wasHidden && select.value === 'url') $('replay-url').focus();
-    };
-    select.addEventListener('input', sync);
-    select.addEventListener('change', sync);
+    const targets = Array.isArray(config.targets) ? config.targets : [];
+    fill($('replay-target'), targets.map((t) =>
+      el('option', { value: String(t.id) }, `${t.name} (${t.url})`)));
+  }
+
+  /** What "Replay as it came" sends, in words: the key as the request had it. */
+  function replayWords(e) {
+    const key = (e.replay || {}).key;
+    const check = (e.key || {}).check;
+    let words;
+    if (key === 'configured') words = 'with the configured key, where the request had its key (it matched)';
+    else if (key === 'wrong') words = 'with a wrong key, expect 401';
+    else if (check === 'missing') words = 'without a key, as it had none: expect 401';
+    else if (config.verified) words = 'without a key (its key was not checked here): expect 401 where keys are checked';
+    else words = 'without a key (listen checks none)';
+    let text = `Replay sends it as it came: ${words}.`;
+    if ((e.replay || {}).as_clinchpad) {
+      text += ' Send as ClinchPad would: signed with the configured key, in the body.';
+    }
+    return text;
   }
 
   function renderActions(rec) {
@@ -629,9 +636,11 @@
     $('copy-note').textContent = '';
     $('send-result').replaceChildren();
     setBusy(false);
+    $('replay-key').textContent = replayWords(e);
+    $('clinchpad-send').hidden = !(e.replay || {}).as_clinchpad;
     const link = $('download-fixture');
     const kept = e.body != null;
-    if (kept) link.href = `/api/deliveries/${encodeURIComponent(e.id)}/fixture?token=${encodeURIComponent(token)}`;
+    if (kept) link.href = `/api/deliveries/${encodeURIComponent(e.id)}/fixture`;
     else link.removeAttribute('href');
     link.classList.toggle('disabled', !kept);
     link.setAttribute('aria-disabled', String(!kept));
@@ -645,33 +654,27 @@
     const replay = $('replay-button');
     replay.disabled = busy || !rec || rec.e.body == null;
     replay.title = rec && rec.e.body == null ? 'the body was not kept: nothing to replay' : '';
+    $('clinchpad-send').disabled = replay.disabled;
     $('edit-send').disabled = busy;
   }
 
-  /** Asks the command to send the selected request (with the edited body when `edited`). */
-  async function send(edited) {
+  /** Asks the command to send the selected request as it came (with the edited body when
+   *  `edited`), or as ClinchPad would (`asClinchpad`: offered only where its key matched). */
+  async function send(edited, asClinchpad) {
     const rec = entries.get(selectedId);
     if (!rec) return;
-    const to = $('replay-target').value;
-    const asked = { id: rec.e.id, to };
+    const asked = { id: rec.e.id, to: $('replay-target').value };
     const result = $('send-result');
-    const label = `${edited ? 'edited' : 'replay of'} #${rec.e.id}`;
-    if (to === 'url') {
-      const url = $('replay-url').value.trim();
-      if (!url) {
-        fill(result, el('p', { class: 'err-msg' }, 'Type the URL to send to.'));
-        $('replay-url').focus();
-        return;
-      }
-      asked.url = url;
-    }
+    const label = asClinchpad ? `#${rec.e.id} as ClinchPad would`
+      : `${edited ? 'edited' : 'replay of'} #${rec.e.id}`;
     if (edited) asked.body = $('edit-body').value;
+    if (asClinchpad) asked.as_clinchpad = true;
     setBusy(true);
     fill(result, el('p', { class: 'muted' }, `${label}: sending…`));
     try {
       const res = await fetch('/api/send', {
         method: 'POST',
-        headers: { 'X-Clinchpad-Token': token, 'Content-Type': 'application/json' },
+        headers: { 'X-Clinchpad-Page': '1', 'Content-Type': 'application/json' },
         body: JSON.stringify(asked),
         cache: 'no-store',
       });
@@ -695,35 +698,43 @@
   /** The inside of a double-quoted shell word: escapes what would expand. */
   const dqInner = (s) => s.replace(/[\\"$`]/g, '\\$&');
 
-  /** The request as a curl command, the key taken from $CLINCHPAD_HANDSHAKE_KEY where it
-   *  was (in the body when it had none, as the command's own replay does). */
+  /** The request as a curl command, as it came, as the page's replay sends it: the key
+   *  taken from $CLINCHPAD_HANDSHAKE_KEY where it had its key and it matched, a wrong key
+   *  where it had a wrong one, none where it had none. */
   function curlFor(rec) {
     const e = rec.e;
     const p = parsedBody(rec);
     const base = config.receiver || 'http://127.0.0.1:8080/';
     let url = e.query ? `${base}${base.includes('?') ? '&' : '?'}${e.query}` : base;
     const key = e.key || {};
-    const wantBody = key.in_body || !key.in_query;
+    const resent = (e.replay || {}).key;
+    const hasKey = resent === 'configured' || resent === 'wrong';
+    // What stands for the key: the variable, double-quoted so that the shell expands it, or
+    // the wrong key, a bare word of letters, digits and dashes.
+    const keyWord = resent === 'wrong'
+      ? String(config.wrong_key || 'wrong').replace(/[^A-Za-z0-9_-]/g, '')
+      : `"${KEY_VAR}"`;
+    const wantBody = hasKey && (key.in_body || !key.in_query);
     const canBody = e.body != null && p.ok && isObject(p.value);
     // A body that is not a JSON object cannot hold the key: the query carries it then.
-    const inQuery = key.in_query || (wantBody && !canBody);
+    const inQuery = hasKey && (key.in_query || (wantBody && !canBody));
     let data = null;
     if (e.body != null) {
       data = sq(e.body);
       if (wantBody && canBody) {
-        // Insert the member before the last `}`; the variable sits outside the single
-        // quotes (…"handshake_key": "'"$VAR"'"…) so that the shell expands it.
+        // Insert the member before the last `}`; the key sits outside the single quotes
+        // (…"handshake_key": "'"$VAR"'"…) so that the shell expands it.
         const text = e.body;
         let cut = text.lastIndexOf('}');
         while (cut > 0 && /\s/.test(text[cut - 1])) cut--;
         const multiline = text.includes('\n');
         const sep = Object.keys(p.value).length ? (multiline ? ',\n  ' : ', ') : '';
         const head = `${text.slice(0, cut)}${sep}"handshake_key": "`;
-        data = `${sq(head)}"${KEY_VAR}"${sq(`"${text.slice(cut)}`)}`;
+        data = `${sq(head)}${keyWord}${sq(`"${text.slice(cut)}`)}`;
       }
     }
     const urlArg = inQuery
-      ? `"${dqInner(`${url}${url.includes('?') ? '&' : '?'}handshake_key=`)}${KEY_VAR}"`
+      ? `"${dqInner(`${url}${url.includes('?') ? '&' : '?'}handshake_key=`)}"${keyWord}`
       : sq(url);
     const lines = [`curl -X POST ${urlArg}`, `-H 'Content-Type: application/json'`];
     if (data !== null) lines.push(`--data-binary ${data}`);
@@ -821,7 +832,7 @@
     }
     // `after`: the page already holds what it was served with; on a reconnection the
     // browser's Last-Event-ID tells the server where it stopped.
-    const source = new EventSource(`/events?token=${encodeURIComponent(token)}&after=${latestId}`);
+    const source = new EventSource(`/events?after=${latestId}`);
     source.addEventListener('open', () => setConn('live'));
     source.addEventListener('error', () => {
       setConn(source.readyState === EventSource.CLOSED ? 'offline' : 'reconnecting');
@@ -878,12 +889,10 @@
   // `change` too: a field cleared by a script or WebDriver may fire only that.
   $('filter-text').addEventListener('input', refreshList);
   $('filter-text').addEventListener('change', refreshList);
-  $('replay-button').addEventListener('click', () => send(false));
-  $('edit-send').addEventListener('click', () => send(true));
+  $('replay-button').addEventListener('click', () => send(false, false));
+  $('clinchpad-send').addEventListener('click', () => send(false, true));
+  $('edit-send').addEventListener('click', () => send(true, false));
   $('copy-curl').addEventListener('click', copyCurl);
-  $('replay-url').addEventListener('keydown', (event) => {
-    if (event.key === 'Enter' && !$('replay-button').disabled) send(false);
-  });
   $('detail').addEventListener('click', (event) => {
     const go = event.target.closest('[data-go]');
     if (go) {

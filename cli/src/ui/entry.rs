@@ -5,7 +5,7 @@ use clinchpad_webhook::{Error, Payload, Receiver};
 use serde_json::{json, Map, Value};
 
 use super::Source;
-use crate::capture::{KeyCheck, Record};
+use crate::capture::{KeyCheck, Record, ResentKey, Unchecked};
 use crate::show;
 
 /// The activity's members that every type has; the others are the type's own fields.
@@ -62,6 +62,12 @@ pub fn entry(id: u64, source: Source, record: &Record, keys: &[&str]) -> Value {
         "typed": payload.map(typed),
         "forwarded": record.forwarded,
         "stored": record.stored,
+        // How the page's replay sends it (by the rule the send itself follows), and whether
+        // it may be sent as ClinchPad would, signed with the configured key.
+        "replay": {
+            "key": ResentKey::of(record.key, Unchecked::WithoutAKey),
+            "as_clinchpad": record.key.check == KeyCheck::Matched && !keys.is_empty(),
+        },
     })
 }
 

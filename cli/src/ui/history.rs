@@ -59,8 +59,9 @@ pub async fn from_inbox(inbox: &Inbox, keep: usize, path: &str) -> Result<Vec<Re
             body: Some(entry.body),
             declared_length: None,
             body_withheld: None,
-            // The inbox keeps no trace of the key: that it was taken says it matched, when
-            // there was one to match.
+            // The inbox keeps no trace of the key, nor of whether one was checked (a receiver
+            // without a key may have stored it): not checked, as far as this view can tell,
+            // so the page sends it again without a key (`inbox replay` puts one back).
             key: KeySeen::default(),
             verdict: if entry.typed { "accepted" } else { "drifted" }.to_owned(),
             status: 204,

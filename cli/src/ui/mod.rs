@@ -5,6 +5,10 @@
 //! Events). What it holds has no key in it: bodies, queries and headers are kept as `--save`
 //! keeps them, and every entry is masked once more with every configured key before it is
 //! held. The page, its script and its styles are in the binary ([`server`]).
+//!
+//! A browser gets in through a one-time link `listen` prints: it opens a session (a cookie the
+//! page's script cannot read), and `listen` prints a fresh link for the next browser. Being
+//! able to connect, as any process or user of the machine can on loopback, is not enough.
 
 mod entry;
 pub mod history;
@@ -22,10 +26,10 @@ use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::capture::Record;
+use crate::capture::{Record, VIEW_COOKIE, WRONG_KEY};
 use crate::output::{shown, Output};
 
-pub use send::Targets;
+pub use send::{Target, Targets};
 
 /// Where a request in the view comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -47,13 +51,19 @@ pub struct Item {
     pub json: String,
 }
 
-/// The web view's state: the requests it holds, and who to tell of new ones.
+/// How many sessions the view keeps: past it, the oldest ends (its browser opens a new link).
+const MAX_SESSIONS: usize = 16;
+
+/// The web view's state: the requests it holds, who may see them, and who to tell of new ones.
 pub struct Ui {
-    /// Asked of every API call and event stream, and, off loopback, of the page too.
-    token: String,
-    /// Bound to a loopback address: the page opens without the token, for a `Host` that
-    /// names the address only (a page elsewhere that renames itself to 127.0.0.1, to read
-    /// this one, is refused).
+    /// The secret of the one-time link, replaced as soon as it is used.
+    link: Mutex<String>,
+    /// The link without its secret: `http://ADDR/open?token=`.
+    link_base: String,
+    /// The sessions links opened, by their cookie's value, the oldest first.
+    sessions: Mutex<VecDeque<String>>,
+    /// Bound to a loopback address: it answers only to a `Host` that names the address (a
+    /// page elsewhere that renames itself to 127.0.0.1, to read this one, is refused).
     loopback: bool,
     address: SocketAddr,
     keep: usize,
@@ -71,7 +81,7 @@ pub struct Ui {
 pub struct Opened {
     pub ui: Arc<Ui>,
     pub listener: TcpListener,
-    /// The address to open, with the token when the page needs it.
+    /// The one-time link that opens the view in a browser.
     pub url: String,
 }
 
@@ -96,22 +106,24 @@ impl Ui {
         let cannot = |err: std::io::Error| format!("--ui: cannot listen on {}: {err}", shown(addr));
         let listener = TcpListener::bind(addr).await.map_err(cannot)?;
         let address = listener.local_addr().map_err(cannot)?;
-        let token = token()?;
+        let link = token()?;
         let loopback = address.ip().is_loopback();
-        let url = match loopback {
-            true => format!("http://{address}/"),
-            false => format!("http://{address}/?token={token}"),
-        };
+        let link_base = format!("http://{address}/open?token=");
+        let url = format!("{link_base}{link}");
         let config = json!({
             "receiver": setup.receiver_url,
             "forward": setup.forward_url,
+            "targets": targets.described(),
+            "wrong_key": WRONG_KEY,
             "verified": setup.verified,
             "strict": setup.strict,
             "keep": keep,
             "version": env!("CARGO_PKG_VERSION"),
         });
         let ui = Arc::new(Ui {
-            token,
+            link: Mutex::new(link),
+            link_base,
+            sessions: Mutex::new(VecDeque::new()),
             loopback,
             address,
             keep: keep.max(1),
@@ -124,6 +136,11 @@ impl Ui {
             targets,
         });
         Ok(Opened { ui, listener, url })
+    }
+
+    /// Whether the view is on a loopback address.
+    pub fn is_loopback(&self) -> bool {
+        self.loopback
     }
 
     /// Serves the page until the task is dropped.
@@ -168,11 +185,81 @@ impl Ui {
         let items = self.items.lock().ok()?;
         items.iter().find(|item| item.id == id).cloned()
     }
+
+    /// A new session, for `given`, the secret of the one-time link: its cookie's value. The
+    /// link is then used up, and a fresh one is printed for another browser, so that the owner
+    /// always has one, and sees when a link was used. `None` for any other secret.
+    fn open_session(&self, given: &str) -> Option<String> {
+        let mut link = self.link.lock().ok()?;
+        if !same(given, &link) {
+            return None;
+        }
+        let (session, fresh) = match (token(), token()) {
+            (Ok(session), Ok(fresh)) => (session, fresh),
+            (Err(problem), _) | (_, Err(problem)) => {
+                self.out.warn(&problem);
+                return None;
+            }
+        };
+        let mut sessions = self.sessions.lock().ok()?;
+        if sessions.len() >= MAX_SESSIONS {
+            sessions.pop_front();
+        }
+        sessions.push_back(session.clone());
+        drop(sessions);
+        self.out.say(&format!(
+            "web view: its one-time link was just used to open it in a browser (if not by \
+             you, stop listen); for another browser, open {}{fresh}",
+            self.link_base
+        ));
+        *link = fresh;
+        Some(session)
+    }
+
+    /// Whether `given` is the cookie of a session a link opened.
+    fn has_session(&self, given: &str) -> bool {
+        let Ok(sessions) = self.sessions.lock() else {
+            return false;
+        };
+        // Every session compared, each in a time that does not tell how much of it matched.
+        sessions
+            .iter()
+            .fold(false, |found, session| same(given, session) | found)
+    }
+
+    /// The name of the session's cookie: the port in it, since a browser sends a cookie for
+    /// 127.0.0.1 to every port, and two views must not end each other's sessions.
+    fn cookie_name(&self) -> String {
+        format!("{VIEW_COOKIE}{}", self.address.port())
+    }
 }
 
-/// 128 random bits, as hex: the view's token.
+/// Whether `given` is `secret`, in a time that does not tell how much of it matched.
+fn same(given: &str, secret: &str) -> bool {
+    given.len() == secret.len()
+        && given
+            .bytes()
+            .zip(secret.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
+/// 128 random bits, as hex: a link's secret, or a session's cookie.
 fn token() -> Result<String, String> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|err| format!("--ui: no random token: {err}"))?;
+    getrandom::fill(&mut bytes).map_err(|err| format!("--ui: no random secret: {err}"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_is_compared_whole() {
+        assert!(same("abc", "abc"));
+        assert!(!same("abd", "abc"));
+        assert!(!same("ab", "abc"));
+        assert!(!same("", "abc"));
+    }
 }

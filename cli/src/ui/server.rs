@@ -2,8 +2,10 @@
 //!
 //! Every answer forbids framing, sniffing and caching, and carries a Content-Security-Policy
 //! that lets the page run its own script and styles only, and talk to this server only.
-//! What is read needs the view's token (the page holds it); what sends needs the token in a
-//! header and a same-origin `Origin`, so that no other page can make it send.
+//! The page, its events and its API need a session, which only the one-time link `listen`
+//! printed opens (`/open?token=...`: a cookie that the page's script cannot read and that no
+//! other site's request carries); what sends needs, beside it, the page's own `Origin` and a
+//! header of the page's, so that no other page can make it send.
 
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -34,8 +36,14 @@ const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
      img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; \
      frame-ancestors 'none'";
 
-/// The header the page sends its token in.
-const TOKEN_HEADER: &str = "x-clinchpad-token";
+/// The header the page sends with what it posts: a request from another site cannot carry a
+/// header of its own without asking first (CORS), which this server never grants.
+const PAGE_HEADER: &str = "x-clinchpad-page";
+
+/// What a request without a session is answered.
+const NO_SESSION: &str = "open the one-time link `clinchpad-webhook listen` printed (web view at \
+    http://.../open?token=...) in this browser first; listen prints a fresh one each time one \
+    is used";
 
 /// How often an idle event stream says it is alive.
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -75,22 +83,16 @@ async fn route(ui: &Arc<Ui>, request: Request<Incoming>) -> Answer {
     }
     let path = request.uri().path().to_owned();
     let query = request.uri().query().unwrap_or_default().to_owned();
-    let token_given = param(&query, "token").or_else(|| {
-        headers
-            .get(TOKEN_HEADER)
-            .and_then(|value| value.to_str().ok())
-            .map(str::to_owned)
-    });
-    let has_token = token_given.is_some_and(|given| same(&given, &ui.token));
+    // Any cookie of that name: another server of 127.0.0.1 can set one for this port too, and
+    // must not hide the session behind it.
+    let session = cookies(headers, &ui.cookie_name()).any(|given| ui.has_session(given));
     match (request.method(), path.as_str()) {
         (&Method::GET, "/app.js") => asset("text/javascript; charset=utf-8", SCRIPT),
         (&Method::GET, "/app.css") => asset("text/css; charset=utf-8", STYLES),
         (&Method::GET, "/favicon.ico") => empty(StatusCode::NO_CONTENT),
-        (&Method::GET, "/") if ui.loopback || has_token => page(ui),
-        (_, _) if !has_token => text(
-            StatusCode::FORBIDDEN,
-            "this needs the token the web view printed at start-up",
-        ),
+        (&Method::GET, "/open") => open(ui, &query, session),
+        (_, _) if !session => text(StatusCode::FORBIDDEN, NO_SESSION),
+        (&Method::GET, "/") => page(ui),
         (&Method::GET, "/events") => {
             let after = headers
                 .get("last-event-id")
@@ -116,7 +118,7 @@ async fn route(ui: &Arc<Ui>, request: Request<Incoming>) -> Answer {
             }
         }
         (&Method::POST, "/api/send") => {
-            if !same_origin(headers) {
+            if !from_page(headers) {
                 return json_text(
                     StatusCode::FORBIDDEN,
                     json!({"error": "refused: only the web view's own page can send"}).to_string(),
@@ -139,7 +141,7 @@ async fn route(ui: &Arc<Ui>, request: Request<Incoming>) -> Answer {
             let answer = ui.out.redact_json(answer);
             json_text(status, answer.to_string())
         }
-        (_, "/" | "/events" | "/api/deliveries" | "/api/send") => {
+        (_, "/" | "/open" | "/events" | "/api/deliveries" | "/api/send") => {
             text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
         }
         _ => text(StatusCode::NOT_FOUND, "no such page"),
@@ -165,10 +167,52 @@ fn host_allowed(ui: &Ui, headers: &HeaderMap) -> bool {
     allowed.iter().any(|name| name.eq_ignore_ascii_case(host))
 }
 
+/// The one-time link: with the link's secret, a new session, its cookie set, and on to the
+/// page; with a session already, on to the page; else refused, with nothing secret in the
+/// answer.
+fn open(ui: &Ui, query: &str, session: bool) -> Answer {
+    let given = param(query, "token").unwrap_or_default();
+    let opened = ui.open_session(&given);
+    if opened.is_none() && !session {
+        return text(
+            StatusCode::FORBIDDEN,
+            "this link was used already, or is not one listen printed: open the newest link \
+             listen printed on its standard error",
+        );
+    }
+    let mut answer = empty(StatusCode::SEE_OTHER);
+    let headers = answer.headers_mut();
+    headers.insert(header::LOCATION, HeaderValue::from_static("/"));
+    if let Some(opened) = opened {
+        // HttpOnly: the page's script never holds it; SameSite=Strict: no request another site
+        // starts carries it.
+        let cookie = format!(
+            "{}={opened}; HttpOnly; SameSite=Strict; Path=/",
+            ui.cookie_name()
+        );
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            headers.insert(header::SET_COOKIE, value);
+        }
+    }
+    answer
+}
+
+/// The values of the cookies named `name`, from every `Cookie` header of the request.
+fn cookies<'h>(headers: &'h HeaderMap, name: &'h str) -> impl Iterator<Item = &'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(move |(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
 /// A request that sends must come from the page itself: an `Origin` naming the `Host` it
 /// was sent to (browsers send it with every POST, and a page cannot forge it), and, where
-/// the browser says, from the same site.
-fn same_origin(headers: &HeaderMap) -> bool {
+/// the browser says, from the same site; with JSON, and the page's own header.
+fn from_page(headers: &HeaderMap) -> bool {
     let get = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let host = get(header::HOST).unwrap_or_default();
     let origin = get(header::ORIGIN).unwrap_or_default();
@@ -179,11 +223,13 @@ fn same_origin(headers: &HeaderMap) -> bool {
         && origin.eq_ignore_ascii_case(&format!("http://{host}"))
         && fetch_site.map_or(true, |site| site == "same-origin");
     let json = get(header::CONTENT_TYPE).is_some_and(|t| t.starts_with("application/json"));
-    from_page && json
+    let marked = headers
+        .get(PAGE_HEADER)
+        .is_some_and(|value| value.as_bytes() == b"1");
+    from_page && json && marked
 }
 
-/// The page, with the token and the requests held now in it: the first view needs no
-/// other request.
+/// The page, with the requests held now in it: the first view needs no other request.
 fn page(ui: &Ui) -> Answer {
     let items = ui.after(0);
     let mut initial = format!("{{\"config\":{},\"entries\":[", ui.config);
@@ -194,9 +240,7 @@ fn page(ui: &Ui) -> Answer {
         initial.push_str(&item.json);
     }
     initial.push_str("]}");
-    let html = PAGE
-        .replace("__TOKEN__", &ui.token)
-        .replace("__INITIAL__", &script_safe(&initial));
+    let html = PAGE.replace("__INITIAL__", &script_safe(&initial));
     let mut answer = Response::new(Full::new(Bytes::from(html)).boxed());
     answer.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -375,16 +419,6 @@ fn param(query: &str, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// Whether `given` is `token`, in a time that does not tell how much of it matched.
-fn same(given: &str, token: &str) -> bool {
-    given.len() == token.len()
-        && given
-            .bytes()
-            .zip(token.bytes())
-            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-            == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,10 +436,16 @@ mod tests {
     }
 
     #[test]
-    fn the_token_is_compared_whole() {
-        assert!(same("abc", "abc"));
-        assert!(!same("abd", "abc"));
-        assert!(!same("ab", "abc"));
-        assert!(!same("", "abc"));
+    fn cookies_are_read_by_their_whole_name() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; view_2=x; view=w"),
+        );
+        headers.append(header::COOKIE, HeaderValue::from_static("view=y;other=z"));
+        let named = |name| cookies(&headers, name).collect::<Vec<_>>();
+        assert_eq!(named("view"), ["w", "y"]);
+        assert_eq!(named("view_2"), ["x"]);
+        assert!(named("vie").is_empty());
     }
 }
