@@ -49,6 +49,27 @@ pub struct Record {
     /// configured key, which is `***`: what a sender really sends, for reports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub headers: Vec<(String, String)>,
+    /// For a delivery read from the inbox (`--store`) rather than seen: where it is in its
+    /// processing, as the inbox said when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inbox: Option<InboxRow>,
+}
+
+/// A delivery's place in the inbox: its state, attempts and last error, whether it conflicts
+/// with one stored before under its id, and whether its key was checked.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InboxRow {
+    /// `pending`, `running`, `done` or `dead`.
+    pub state: String,
+    pub attempts: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// The key of the delivery it conflicts with (the same id, another body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflict_of: Option<String>,
+    /// Whether the receiver that stored it checked its key; `None` when not recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<bool>,
 }
 
 impl Record {

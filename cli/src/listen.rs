@@ -904,6 +904,7 @@ fn record(state: &State, seen: &Seen) {
             _ => capture::Stored::Duplicate,
         }),
         headers: seen.headers.clone(),
+        inbox: None,
     };
     if let Some(save) = &state.save {
         save_line(out, save, &line);

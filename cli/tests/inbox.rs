@@ -161,9 +161,16 @@ fn a_delivery_the_inbox_cannot_store_is_a_503_and_saved_for_replay() {
         "{}",
         text(&answer)
     );
+    // The sender is told a fixed sentence; the database's trouble is shown here only.
+    assert!(
+        text(&answer).contains(clinchpad_webhook_inbox::UNSTORED),
+        "{}",
+        text(&answer)
+    );
+    assert!(!text(&answer).contains("database"), "{}", text(&answer));
     let line = &listening.lines(1)[0];
     assert!(
-        line.contains("503 unstored  not stored in the inbox: "),
+        line.contains("503 unstored  not stored in the inbox: the inbox's database"),
         "{line}"
     );
     let (status, _, _) = listening.stop();
@@ -221,13 +228,144 @@ fn inbox_says_what_is_wrong_with_its_arguments() {
     );
     assert_eq!(unreachable.status.code(), Some(2), "{}", text(&unreachable));
     assert!(
-        text(&unreachable).contains("postgres://u:***@127.0.0.1:9/db"),
+        text(&unreachable).contains("postgres://***@127.0.0.1:9/db"),
         "{}",
         text(&unreachable)
     );
     for output in [bad, unreachable] {
         assert!(!text(&output).contains("s3cr3t"), "{}", text(&output));
     }
+}
+
+#[test]
+fn no_credential_of_a_store_url_is_printed_whatever_its_shape() {
+    // Nothing listens on port 9: each fails to connect, and says where it tried.
+    let urls = [
+        "postgres:app:s3cr3t@127.0.0.1:9/db",
+        "postgres:app:s3c/r3t@127.0.0.1:9/db",
+        "postgres://127.0.0.1:9/db?password=s3cr3t",
+        "postgres://app@127.0.0.1:9/db?sslmode=disable&PassWord=s3cr3t",
+        "postgresql://app:s3cr%33t@127.0.0.1:9/db",
+        "postgres://app:p@ss:s3cr3t@127.0.0.1:9/db",
+    ];
+    let runs: Vec<_> = urls
+        .iter()
+        .map(|url| {
+            let url = url.to_string();
+            std::thread::spawn(move || {
+                let listed = run(&["inbox", "--store", &url, "list"], None, b"");
+                let stored = run(
+                    &[
+                        "listen",
+                        "--addr",
+                        "127.0.0.1:0",
+                        "--key",
+                        KEY,
+                        "--store",
+                        &url,
+                    ],
+                    None,
+                    b"",
+                );
+                (url, listed, stored)
+            })
+        })
+        .collect();
+    for handle in runs {
+        let (url, listed, stored) = handle.join().unwrap();
+        for output in [listed, stored] {
+            assert_eq!(output.status.code(), Some(2), "{url}: {}", text(&output));
+            let shown = text(&output);
+            assert!(
+                !shown.contains("s3cr3t") && !shown.contains("s3cr%33t"),
+                "{url}: {shown}"
+            );
+            assert!(shown.contains("127.0.0.1:9/db"), "{url}: {shown}");
+        }
+    }
+}
+
+#[test]
+fn commands_that_only_look_create_no_inbox() {
+    let (store, file) = sqlite("look-only");
+    let server = postgres::shared();
+    let empty_database = server.fresh_database("cli_look_only");
+    for store in [store.as_str(), empty_database.as_str()] {
+        for args in [
+            &["list"][..],
+            &["show", "a1"],
+            &["replay", "a1", "--to", "http://127.0.0.1:9/"],
+        ] {
+            let output = inbox(store, args);
+            assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
+            assert!(text(&output).contains("no inbox at"), "{}", text(&output));
+        }
+    }
+    assert!(!file.exists(), "a SQLite file was made");
+    // No table either: still none there for the next look.
+    let again = inbox(&empty_database, &["list"]);
+    assert!(text(&again).contains("no inbox at"), "{}", text(&again));
+    // `retry` may create one: it is a change, as storing is.
+    let retried = inbox(&store, &["retry", "--dead"]);
+    assert_eq!(retried.status.code(), Some(0), "{}", text(&retried));
+    assert!(file.exists());
+    let listed = inbox(&store, &["list"]);
+    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed));
+}
+
+#[test]
+fn a_sqlite_file_removed_under_listen_is_answered_503_not_stored() {
+    let (store, file) = sqlite("removed-under-listen");
+    let listening = listen(&["--key", KEY, "--store", &store], None);
+    assert_eq!(
+        send(&listening.address, &["--type", "lead:won"])
+            .status
+            .code(),
+        Some(0)
+    );
+    std::fs::remove_file(&file).unwrap();
+    let answer = send(&listening.address, &["--type", "lead:moved"]);
+    assert!(
+        String::from_utf8_lossy(&answer.stdout).starts_with("503 "),
+        "{}",
+        text(&answer)
+    );
+    let lines = listening.lines(2);
+    assert!(lines[1].contains("removed or replaced"), "{lines:?}");
+}
+
+#[test]
+fn a_conflicting_delivery_is_stored_and_shown_as_one() {
+    let (store, _) = sqlite("conflict");
+    let listening = listen(&["--unverified", "--store", &store], None);
+    let won = std::fs::read_to_string(common::root().join("fixtures/lead_won.json")).unwrap();
+    let forged = temp_file("conflict-forged.json");
+    std::fs::write(&forged, won.replace("Acme Corp", "Forged Inc")).unwrap();
+    let real = common::root().join("fixtures/lead_won.json");
+    for file in [forged.to_str().unwrap(), real.to_str().unwrap()] {
+        let sent = run(&["send", &listening.address, file], None, b"");
+        assert_eq!(sent.status.code(), Some(0), "{}", text(&sent));
+    }
+    let lines = listening.lines(2);
+    assert!(lines[0].ends_with("→ stored"), "{lines:?}");
+    assert!(lines[1].contains("→ stored as a conflict"), "{lines:?}");
+    let listed = inbox(&store, &["list"]);
+    assert!(
+        text(&listed).contains("conflicts with 52cfbf76cce8b40f0f000013"),
+        "{}",
+        text(&listed)
+    );
+    let listed = json_lines(&inbox(&store, &["list", "--json"]));
+    let conflict = listed.iter().find(|e| !e["conflict_of"].is_null()).unwrap();
+    assert_eq!(conflict["verified"], false);
+    let id = conflict["id"].as_str().unwrap();
+    let shown = inbox(&store, &["show", id]);
+    assert!(
+        text(&shown).contains("conflicts:  with "),
+        "{}",
+        text(&shown)
+    );
+    assert!(text(&shown).contains("NOT checked"), "{}", text(&shown));
 }
 
 /// What `inbox` prints of a stored body or a handler's error holds no raw control character.

@@ -946,19 +946,30 @@ async fn a_request_refused_for_its_key_is_replayed_from_the_page_as_it_came_and_
     assert_eq!((sent, &answer["status"]), (200, &json!(204)), "{answer}");
     listening.stop();
 
-    // Only the delivery whose key matched is in the inbox: no forged one was let in.
+    // Only the delivery whose key matched is in the inbox: no forged one was let in. (Its
+    // edit, sent with the key as it came, is kept beside it as a conflict: the same id, another
+    // body.)
     let listed = run(&["inbox", "list", "--json", "--store", &store], None, b"");
     let stored: Vec<Value> = String::from_utf8_lossy(&listed.stdout)
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    assert_eq!(stored.len(), 1, "{}", text(&listed));
-    assert_eq!(
-        stored[0]["id"],
-        "52cfbf76cce8b40f0f000101",
+    let first = "52cfbf76cce8b40f0f000101";
+    assert!(
+        stored
+            .iter()
+            .any(|e| e["id"] == first && e["conflict_of"].is_null()),
         "{}",
         text(&listed)
     );
+    for entry in &stored {
+        let id = entry["id"].as_str().unwrap();
+        assert!(
+            id == first || entry["conflict_of"] == first,
+            "a forged delivery is stored: {}",
+            text(&listed)
+        );
+    }
 }
 
 #[tokio::test]
@@ -1022,5 +1033,82 @@ async fn a_key_spelled_with_json_escapes_reaches_neither_the_view_nor_a_fixture(
         assert_eq!(body["lead"]["***"], 1, "{body}");
         assert_eq!(body["lead"]["name"], "Acme Corp — Lead", "{body}");
     }
+    listening.stop();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_rows_show_their_state_attempts_and_last_error_and_whether_a_key_was_checked() {
+    use clinchpad_webhook_inbox::{Inbox, Outcome};
+    let database = temp_file("ui-inbox-state.db");
+    let store = format!("sqlite://{}", database.display());
+    // The fixtures' own key: the receiver that stored them checked it.
+    let fixtures_key = clinchpad_webhook::HandshakeKey::new("gfhkd1asfsa").unwrap();
+    let receiver = clinchpad_webhook::Receiver::new(fixtures_key);
+    let inbox = Inbox::open(&store).await.unwrap();
+    for name in ["lead_won.json", "note_created.json", "todo_created.json"] {
+        let body = std::fs::read(common::root().join("fixtures").join(name)).unwrap();
+        inbox
+            .store(&receiver.accept(None, &body).unwrap())
+            .await
+            .unwrap();
+    }
+    // One done, one dead after its one attempt, one left pending.
+    let worker = inbox
+        .worker(|payload: clinchpad_webhook::Payload| async move {
+            match payload.activity.kind.type_name() {
+                "lead:won" => Ok(()),
+                _ => Err("the CRM said no".to_owned()),
+            }
+        })
+        .max_attempts(1);
+    for _ in 0..2 {
+        let outcome = worker.run_once().await.unwrap();
+        assert!(matches!(
+            outcome,
+            Some(Outcome::Done { .. } | Outcome::Dead { .. })
+        ));
+    }
+    drop(worker);
+    drop(inbox);
+
+    let (listening, ui) = listen_with_ui(&["--store", &store], Some(KEY));
+    let browser = Browser::start(1280, 860).await;
+    browser.goto(&ui).await;
+    wait_rows(&browser, 3).await;
+    let rows = browser
+        .run(
+            "return Array.from(document.querySelectorAll('#list .row')).map(r => r.textContent);",
+            json!([]),
+        )
+        .await;
+    let rows: Vec<String> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row.as_str().unwrap().to_owned())
+        .collect();
+    let joined = rows.join("\n");
+    assert!(joined.contains("done · 1 attempt"), "{joined}");
+    assert!(joined.contains("dead · 1 attempt"), "{joined}");
+    assert!(joined.contains("pending · 0 attempts"), "{joined}");
+    assert!(
+        rows.iter().all(|row| row.contains("key checked ✓")),
+        "{joined}"
+    );
+    assert!(!joined.contains("no key"), "{joined}");
+    // The dead one's detail says why.
+    let dead = browser
+        .run(
+            "const row = Array.from(document.querySelectorAll('#list .row')).find(r => r.textContent.includes('dead')); row.click(); return true;",
+            json!([]),
+        )
+        .await;
+    assert_eq!(dead, json!(true));
+    browser
+        .wait_for(
+            "const i = document.getElementById('inbox-info'); return !!i && i.textContent.includes('the CRM said no');",
+            "the inbox's last error in the detail",
+        )
+        .await;
     listening.stop();
 }

@@ -70,7 +70,7 @@ pub fn bind_address() -> String {
 /// `"x\n[INFO] admin logged in"` cannot forge a line of the log, and any configured key's
 /// text in it (a note quoting the key) masked. One that does not fit the documentation is
 /// logged as a warning with its error, which says where; a real service would store its body
-/// (`delivery.body_without_key()`) and the error here, to look at later.
+/// (`delivery.body_to_store()`) and the error here, to look at later.
 pub fn log_delivery(receiver: &Receiver, delivery: &Delivery) {
     let loggable = |text: &str| receiver.redact(&escape_text(text)).into_owned();
     match (delivery.payload(), delivery.error()) {

@@ -299,17 +299,23 @@ impl Inbox {
         if inserted.rows_affected() > 0 {
             return Ok(Stored::New);
         }
-        // Taken: by the same body (a duplicate), or by another, kept beside it under a key of
-        // its own, once per body.
-        let conflict = format!("{key}~{}", &hex(&Sha256::digest(body.as_bytes()))[..16]);
-        let statement = format!(
-            "INSERT INTO {table} ({INSERTED}) SELECT {values} \
-             WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE delivery_key = $12 AND body = $8) \
-             ON CONFLICT (delivery_key) DO NOTHING"
-        );
+        // Taken: by the same delivery (a duplicate), or by another body, kept beside it under
+        // a key of its own, once per body. The same delivery is the same JSON once read: a
+        // resend whose key sat elsewhere, or whose spacing differs, is no conflict.
+        let canonical = canonical_hash(&body);
+        let first: Option<String> =
+            sqlx::query(&format!("SELECT body FROM {table} WHERE delivery_key = $1"))
+                .bind(&key)
+                .fetch_optional(&db.pool)
+                .await?
+                .map(|row| row.try_get("body"))
+                .transpose()?;
+        if first.is_some_and(|first| canonical_hash(&first) == canonical) {
+            return Ok(Stored::Duplicate);
+        }
+        let conflict = format!("{key}~{}", &canonical[..16]);
         let query = sqlx::query(&statement);
         let inserted = bind_row(query, row, &conflict, &body, db.now_param(), Some(&key))
-            .bind(key.clone())
             .execute(&db.pool)
             .await?;
         Ok(match inserted.rows_affected() {
@@ -463,6 +469,53 @@ fn row_key(id: &str) -> String {
 /// it came, escaped as JSON writes it).
 fn column_text(text: &str) -> String {
     text.replace('\0', "\\u{0}")
+}
+
+/// The hash of a body as JSON reads it (members in order of name, no spacing), so that two
+/// bodies are the same delivery when they say the same; of its bytes when it is not JSON.
+fn canonical_hash(body: &str) -> String {
+    let canonical = match serde_json::from_str::<serde_json::Value>(body) {
+        Ok(value) => {
+            let mut text = String::with_capacity(body.len());
+            write_canonical(&value, &mut text);
+            text
+        }
+        Err(_) => body.to_owned(),
+    };
+    hex(&Sha256::digest(canonical.as_bytes()))
+}
+
+/// `value` as JSON with every object's members in order of name, whatever order the map
+/// keeps them in.
+fn write_canonical(value: &serde_json::Value, out: &mut String) {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(members) => {
+            let mut members: Vec<_> = members.iter().collect();
+            members.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (name, item)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(name.clone()).to_string());
+                out.push(':');
+                write_canonical(item, out);
+            }
+            out.push('}');
+        }
+        other => out.push_str(&other.to_string()),
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -277,6 +277,21 @@ async fn a_second_body_under_a_stored_id_is_kept_as_a_conflict_not_dropped() {
         let keyless = clinchpad_webhook::strip_handshake_key(real.as_bytes()).unwrap();
         let resent = open.accept(None, &keyless).unwrap();
         assert_eq!(inbox.store(&resent).await.unwrap(), Stored::Duplicate);
+        // So is the same JSON spaced otherwise, its key put at its end.
+        let mut value: serde_json::Value = serde_json::from_str(&real).unwrap();
+        let key = value
+            .as_object_mut()
+            .unwrap()
+            .remove("handshake_key")
+            .unwrap();
+        value["handshake_key"] = key;
+        let compact = serde_json::to_vec(&value).unwrap();
+        let respaced = open.accept(None, &compact).unwrap();
+        assert_eq!(
+            inbox.store(&respaced).await.unwrap(),
+            Stored::Duplicate,
+            "{backend}"
+        );
         let all = inbox.list(None, 10).await.unwrap();
         assert_eq!(all.len(), 2, "{backend}");
         let conflict = all.iter().find(|e| e.conflict_of.is_some()).unwrap();

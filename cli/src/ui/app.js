@@ -94,11 +94,17 @@
     return el('span', { class: `badge ${tone}`, dataset: { verdict: String(verdict) } }, word);
   }
 
-  /** "key in body ✓", "key in query ✗ wrong", "no key", with a tone for its colour. */
-  function keyText(key) {
+  /** "key in body ✓", "key in query ✗ wrong", "no key", with a tone for its colour. A
+   *  delivery read from the inbox says only whether its key was checked, never "no key". */
+  function keyText(key, inbox) {
     if (!key) return ['key ?', 'muted'];
     const place = key.in_body && key.in_query ? 'body and query'
       : key.in_body ? 'body' : key.in_query ? 'query' : '';
+    if (!place && isObject(inbox)) {
+      if (inbox.verified === true) return ['key checked ✓', 'ok'];
+      if (inbox.verified === false) return ['key not checked', 'warn'];
+      return ['key check not recorded', 'muted'];
+    }
     if (!place) return ['no key', key.check === 'missing' ? 'bad' : 'muted'];
     const mark = {
       matched: ['✓', 'ok'], wrong: ['✗ wrong', 'bad'], missing: ['✗ missing', 'bad'],
@@ -208,7 +214,7 @@
 
   function buildRow(rec) {
     const e = rec.e;
-    const [keyWords, keyTone] = keyText(e.key);
+    const [keyWords, keyTone] = keyText(e.key, e.inbox);
     const fwd = e.forwarded;
     const fwdOk = fwd && fwd.status >= 200 && fwd.status < 300;
     // The type; else what went wrong (not_json, wrong_key...); else the request itself.
@@ -222,7 +228,8 @@
           el('span', { class: 'status' }, String(e.status == null ? '—' : e.status)),
           badge(e.verdict),
           el('span', { class: 'type' }, what),
-          e.source && e.source !== 'live' ? el('span', { class: 'tag', title: `loaded from --${e.source === 'saved' ? 'save' : 'store'} at start` }, e.source) : null),
+          e.source && e.source !== 'live' ? el('span', { class: 'tag', title: `loaded from --${e.source === 'saved' ? 'save' : 'store'} at start` }, e.source) : null,
+          inboxTag(e.inbox)),
         el('div', { class: 'line2' },
           el('span', { class: 'lead' }, e.lead == null ? '—' : e.lead),
           e.user != null ? el('span', { class: 'user' }, `by ${e.user}`) : null,
@@ -425,6 +432,18 @@
       el('div', { class: 'block' }, el('h4', null, 'Activity'), activity),
       el('div', { class: 'block' }, el('h4', null, 'Lead'), kvTable(leadRows)),
     ];
+    if (isObject(e.inbox)) {
+      const inbox = e.inbox;
+      blocks.unshift(el('div', { class: 'block', id: 'inbox-info' }, el('h4', null, 'In the inbox'), kvTable([
+        ['state', inboxTag(inbox)],
+        ['attempts', String(inbox.attempts)],
+        ['last error', shown(inbox.last_error == null ? undefined : inbox.last_error)],
+        ['key', keyText(e.key, inbox)[0]],
+        inbox.conflict_of != null
+          ? ['conflicts with', el('span', null, el('code', null, String(inbox.conflict_of)), ' — the same id came before with another body')]
+          : null,
+      ].filter(Boolean))));
+    }
     const names = isObject(info.fields) ? Object.keys(info.fields) : [];
     if (names.length) {
       blocks.push(el('div', { class: 'block' }, el('h4', null, 'Fields of this type'),
@@ -435,6 +454,15 @@
       loose && e.body != null
         ? el('p', { class: 'note' }, 'Not read fully typed: the summary shows what the raw body holds.')
         : null);
+  }
+
+  /** A delivery's state in the inbox, in words and colour: "pending · 2 attempts". */
+  function inboxTag(inbox) {
+    if (!isObject(inbox)) return null;
+    const tone = { done: 'ok', dead: 'bad', pending: 'warn', running: 'warn' }[inbox.state] || 'muted';
+    const tries = inbox.attempts === 1 ? '1 attempt' : `${inbox.attempts} attempts`;
+    const words = `${inbox.state} · ${tries}${inbox.conflict_of != null ? ' · conflict' : ''}`;
+    return el('span', { class: `badge ${tone} inbox-state`, title: inbox.last_error || '' }, words);
   }
 
   /** The error: kind and message, where in the body (path, line, column), and the

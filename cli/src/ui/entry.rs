@@ -62,6 +62,7 @@ pub fn entry(id: u64, source: Source, record: &Record, keys: &[&str]) -> Value {
         "typed": payload.map(typed),
         "forwarded": record.forwarded,
         "stored": record.stored,
+        "inbox": record.inbox,
         // How the page's replay sends it (by the rule the send itself follows), and whether
         // it may be sent as ClinchPad would, signed with the configured key.
         "replay": {

@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use clinchpad_webhook_inbox::Inbox;
 
-use crate::capture::{KeySeen, Record};
+use crate::capture::{InboxRow, KeyCheck, KeySeen, Record};
 
 /// The newest `keep` requests of the capture `file`, oldest first, and how many of its lines
 /// could not be read as one. No file yet is no request.
@@ -59,10 +59,17 @@ pub async fn from_inbox(inbox: &Inbox, keep: usize, path: &str) -> Result<Vec<Re
             body: Some(entry.body),
             declared_length: None,
             body_withheld: None,
-            // The inbox keeps no trace of the key, nor of whether one was checked (a receiver
-            // without a key may have stored it): not checked, as far as this view can tell,
-            // so the page sends it again without a key (`inbox replay` puts one back).
-            key: KeySeen::default(),
+            // The inbox keeps no trace of the key, only whether the receiver checked one: a
+            // verified delivery's key matched (where it was is not kept, so the page puts it
+            // back in the body, as ClinchPad's example has it); any other is not checked, and
+            // is sent again without a key.
+            key: KeySeen {
+                check: match entry.verified {
+                    Some(true) => KeyCheck::Matched,
+                    _ => KeyCheck::Unchecked,
+                },
+                ..KeySeen::default()
+            },
             verdict: if entry.typed { "accepted" } else { "drifted" }.to_owned(),
             status: 204,
             error: entry.drift,
@@ -70,6 +77,13 @@ pub async fn from_inbox(inbox: &Inbox, keep: usize, path: &str) -> Result<Vec<Re
             forwarded: None,
             stored: None,
             headers: Vec::new(),
+            inbox: Some(InboxRow {
+                state: entry.state.as_str().to_owned(),
+                attempts: entry.attempts,
+                last_error: entry.last_error,
+                conflict_of: entry.conflict_of,
+                verified: entry.verified,
+            }),
         })
         .collect())
 }

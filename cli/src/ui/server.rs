@@ -19,12 +19,13 @@ use hyper::body::{Body, Bytes, Frame, Incoming};
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
 use super::{send, Ui};
+use crate::connections::{Connections, HEAD_TIMEOUT};
 
 const PAGE: &str = include_str!("index.html");
 const SCRIPT: &str = include_str!("app.js");
@@ -54,21 +55,37 @@ const API_BODY_LIMIT: usize = 64 * 1024 * 1024;
 
 type Answer = Response<BoxBody<Bytes, Infallible>>;
 
+/// The most connections the view keeps open: a browser needs a handful (the page, its
+/// assets, an event stream), and the rest of the process's files are the receiver's.
+const MOST_CONNECTIONS: usize = 32;
+
 pub async fn serve(listener: TcpListener, ui: Arc<Ui>) {
+    let connections = Connections::new(MOST_CONNECTIONS);
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
+        let admitted = connections.admit();
+        let slot = admitted.slot();
         let ui = ui.clone();
         let service = service_fn(move |request| {
-            let ui = ui.clone();
-            async move { Ok::<_, Infallible>(secured(route(&ui, request).await)) }
+            let (ui, slot) = (ui.clone(), slot.clone());
+            async move {
+                // An answer being made (an event stream, a send) keeps its connection.
+                let _in_hand = slot.in_hand();
+                Ok::<_, Infallible>(secured(route(&ui, request).await))
+            }
         });
         let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEAD_TIMEOUT)
             .serve_connection(TokioIo::new(stream), service);
         tokio::spawn(async move {
-            let _ = connection.await;
+            tokio::select! {
+                _ = connection => {}
+                () = admitted.closed() => {}
+            }
         });
     }
 }

@@ -218,3 +218,13 @@ async fn a_body_over_the_limit_is_refused_413() {
         assert_eq!(status, 413, "{source:?}");
     }
 }
+
+#[test]
+fn the_line_logged_masks_the_key_and_escapes_what_the_body_says() {
+    let body = fixture("lead_won.json").replace("Acme Corp", "Acme gfhkd1asfsa\\n[INFO] forged");
+    let delivery = receiver().accept(None, body.as_bytes()).unwrap();
+    let line = clinchpad_webhook_lambda::log_line(&delivery);
+    assert!(!line.contains(KEY), "{line}");
+    assert!(line.contains(r"Acme ***\n[INFO] forged"), "{line}");
+    assert!(!line.contains('\n'), "{line}");
+}
