@@ -19,6 +19,22 @@ use common::{databases, delivery};
 /// The start of every test's clock: 2026-01-01T00:00:00Z.
 const T0: i64 = 1_767_225_600_000;
 
+/// A worker with a lease of 60 s whose handler waits until told to go on.
+fn waiting_worker(inbox: &Inbox) -> (clinchpad_webhook_inbox::Worker, Arc<tokio::sync::Notify>) {
+    let release = Arc::new(tokio::sync::Notify::new());
+    let wait = release.clone();
+    let worker = inbox
+        .worker(move |_: Payload| {
+            let wait = wait.clone();
+            async move {
+                wait.notified().await;
+                Ok::<(), String>(())
+            }
+        })
+        .lease(Duration::from_secs(60));
+    (worker, release)
+}
+
 async fn manual(url: &str) -> (Inbox, ManualClock) {
     let clock = ManualClock::at(T0);
     let inbox = Inbox::open(url).await.unwrap().with_clock(clock.clone());
@@ -264,17 +280,7 @@ async fn a_claim_that_expires_is_taken_by_another_worker_and_the_first_one_loses
             .store(&delivery("lead_moved.json", "a-expires"))
             .await
             .unwrap();
-        let release = Arc::new(tokio::sync::Notify::new());
-        let wait = release.clone();
-        let slow = inbox
-            .worker(move |_: Payload| {
-                let wait = wait.clone();
-                async move {
-                    wait.notified().await;
-                    Ok::<(), String>(())
-                }
-            })
-            .lease(Duration::from_secs(60));
+        let (slow, release) = waiting_worker(&inbox);
         let slow = tokio::spawn(async move { slow.run_once().await });
         // The slow worker has it: nobody else may take it before its lease ends.
         let quick = inbox.worker(|_: Payload| async { Ok::<(), String>(()) });
@@ -770,17 +776,7 @@ fn a_worker_whose_clock_runs_ahead_does_not_take_a_delivery_another_holds() {
             .unwrap();
     });
     // This worker holds the delivery for its lease (60 s), its handler waiting.
-    let release = Arc::new(tokio::sync::Notify::new());
-    let wait = release.clone();
-    let holder = inbox
-        .worker(move |_: Payload| {
-            let wait = wait.clone();
-            async move {
-                wait.notified().await;
-                Ok::<(), String>(())
-            }
-        })
-        .lease(Duration::from_secs(60));
+    let (holder, release) = waiting_worker(&inbox);
     let held = runtime.spawn(async move { holder.run_once().await });
     runtime.block_on(async {
         let started = Instant::now();
