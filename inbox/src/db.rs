@@ -22,10 +22,12 @@ pub(crate) enum Backend {
 
 impl Backend {
     /// The database's clock, in milliseconds since the epoch, as SQL: on PostgreSQL the
-    /// server's, whichever machine a worker runs on; on SQLite the one machine's.
+    /// server's, whichever machine a worker runs on (`now()`, the time its statement began:
+    /// one value for the statement, so that an index serves the comparisons with it); on
+    /// SQLite the one machine's.
     fn clock_sql(self) -> &'static str {
         match self {
-            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
+            Backend::Postgres => "CAST(EXTRACT(EPOCH FROM now()) * 1000 AS BIGINT)",
             Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)",
         }
     }

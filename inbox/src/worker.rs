@@ -433,9 +433,12 @@ impl Worker {
         .bind(&self.name)
         .bind(millis(self.settings.lease))
         .bind(db.now_param())
-        .fetch_optional(&db.pool)
+        // Read to its end: on SQLite a statement with RETURNING commits only once it is done,
+        // and one left half read would hold the write lock while the next statement, on
+        // another of the pool's connections, waits for it.
+        .fetch_all(&db.pool)
         .await?;
-        row.as_ref().map(entry).transpose()
+        row.first().map(entry).transpose()
     }
 
     /// Gives a claimed delivery back, when a stop came before its attempt ended: due at once,
@@ -533,9 +536,11 @@ impl Worker {
         .bind(wait.unwrap_or(0))
         .bind(error)
         .bind(db.now_param())
-        .fetch_optional(&db.pool)
+        // Read to its end, as a claim is (see `claim`).
+        .fetch_all(&db.pool)
         .await?;
-        row.map(|row| row.try_get::<i64, _>("next_attempt_at"))
+        row.first()
+            .map(|row| row.try_get::<i64, _>("next_attempt_at"))
             .transpose()
             .map_err(InboxError::from)
     }
