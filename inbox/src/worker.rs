@@ -263,13 +263,11 @@ impl Worker {
         let Some(entry) = self.claim().await? else {
             return Ok(None);
         };
-        let attempt = match self.attempt(&entry) {
-            Ok(attempt) => attempt.await,
-            Err(outcome) => return outcome.await.map(Some),
-        };
-        self.finish(&entry.key, attempt, entry.attempts)
-            .await
-            .map(Some)
+        let never = std::pin::pin!(std::future::pending());
+        match self.process(&entry, never).await {
+            (Processed::Recorded(outcome), _) => outcome.map(Some),
+            (Processed::GivenBack(_), _) => unreachable!("only a stop gives a delivery back"),
+        }
     }
 
     /// Processes deliveries until `stop` completes, waiting the poll interval whenever
@@ -289,50 +287,25 @@ impl Worker {
             };
             let wait = match claimed {
                 Ok(Some(entry)) => {
-                    let outcome = match self.attempt(&entry) {
-                        Err(outcome) => outcome.await,
-                        Ok(attempt) => {
-                            let mut attempt = std::pin::pin!(attempt);
-                            let result = tokio::select! {
-                                biased;
-                                result = &mut attempt => Some(result),
-                                () = &mut stop => None,
-                            };
-                            let result = match result {
-                                Some(result) => result,
-                                None => {
-                                    // Stopping: the attempt in hand gets the drain bound.
-                                    match tokio::time::timeout(self.settings.drain, attempt).await {
-                                        Ok(result) => {
-                                            let outcome = self
-                                                .finish(&entry.key, result, entry.attempts)
-                                                .await;
-                                            count(&mut report, outcome);
-                                        }
-                                        Err(_) => match self.give_back(&entry.key).await {
-                                            Ok(true) => report.released += 1,
-                                            Ok(false) => {}
-                                            Err(err) => {
-                                                report.errors += 1;
-                                                report.last_error = Some(err);
-                                            }
-                                        },
-                                    }
-                                    return report;
-                                }
-                            };
-                            self.finish(&entry.key, result, entry.attempts).await
+                    let (processed, stopped) = self.process(&entry, stop.as_mut()).await;
+                    let processed_one = match processed {
+                        Processed::Recorded(outcome) => report.count(outcome),
+                        Processed::GivenBack(given) => {
+                            report.count_given_back(given);
+                            false
                         }
                     };
-                    match count(&mut report, outcome) {
+                    if stopped {
+                        return report;
+                    }
+                    match processed_one {
                         true => Duration::ZERO,
                         false => self.settings.poll,
                     }
                 }
                 Ok(None) => self.settings.poll,
                 Err(err) => {
-                    report.errors += 1;
-                    report.last_error = Some(err);
+                    report.failed(err);
                     self.settings.poll
                 }
             };
@@ -342,6 +315,35 @@ impl Worker {
                 () = tokio::time::sleep(wait) => {}
             }
         }
+    }
+
+    /// Runs the attempt at a claimed delivery and records what came of it. When `stop`
+    /// completes first, the attempt gets the drain bound; past it, the delivery is given
+    /// back. What was done, and whether `stop` completed.
+    async fn process(
+        &self,
+        entry: &Entry,
+        mut stop: Pin<&mut impl Future<Output = ()>>,
+    ) -> (Processed, bool) {
+        let attempt = match self.attempt(entry) {
+            Ok(attempt) => attempt,
+            Err(outcome) => return (Processed::Recorded(outcome.await), false),
+        };
+        let mut attempt = std::pin::pin!(attempt);
+        let (result, stopped) = tokio::select! {
+            biased;
+            result = &mut attempt => (Some(result), false),
+            () = &mut stop => {
+                (tokio::time::timeout(self.settings.drain, attempt).await.ok(), true)
+            }
+        };
+        let processed = match result {
+            Some(result) => {
+                Processed::Recorded(self.finish(&entry.key, result, entry.attempts).await)
+            }
+            None => Processed::GivenBack(self.give_back(&entry.key).await),
+        };
+        (processed, stopped)
     }
 
     /// The attempt at a claimed delivery: its handler on a task of its own, bounded by the
@@ -591,21 +593,42 @@ enum Task {
     Failed(String),
 }
 
-/// Counts an outcome in the report: whether a delivery was processed (so that the next is
-/// looked for at once).
-fn count(report: &mut Report, outcome: Result<Outcome, InboxError>) -> bool {
-    match outcome {
-        Ok(Outcome::Done { .. }) => report.done += 1,
-        Ok(Outcome::Retry { .. }) => report.retried += 1,
-        Ok(Outcome::Dead { .. }) => report.dead += 1,
-        Ok(Outcome::ClaimLost { .. }) => {}
-        Err(err) => {
-            report.errors += 1;
-            report.last_error = Some(err);
-            return false;
+/// What came of a claimed delivery: an outcome recorded, or, when a stop's drain ran out,
+/// the delivery given back (whether it was still this worker's).
+enum Processed {
+    Recorded(Result<Outcome, InboxError>),
+    GivenBack(Result<bool, InboxError>),
+}
+
+impl Report {
+    /// Counts an outcome: whether a delivery was processed (so that the next is looked for at
+    /// once).
+    fn count(&mut self, outcome: Result<Outcome, InboxError>) -> bool {
+        match outcome {
+            Ok(Outcome::Done { .. }) => self.done += 1,
+            Ok(Outcome::Retry { .. }) => self.retried += 1,
+            Ok(Outcome::Dead { .. }) => self.dead += 1,
+            Ok(Outcome::ClaimLost { .. }) => {}
+            Err(err) => {
+                self.failed(err);
+                return false;
+            }
+        }
+        true
+    }
+
+    fn count_given_back(&mut self, given: Result<bool, InboxError>) {
+        match given {
+            Ok(true) => self.released += 1,
+            Ok(false) => {}
+            Err(err) => self.failed(err),
         }
     }
-    true
+
+    fn failed(&mut self, err: InboxError) {
+        self.errors += 1;
+        self.last_error = Some(err);
+    }
 }
 
 /// Runs a handler's future on a task of its own, so that a panic in it is a failed attempt,

@@ -19,6 +19,17 @@ use common::{databases, delivery};
 /// The start of every test's clock: 2026-01-01T00:00:00Z.
 const T0: i64 = 1_767_225_600_000;
 
+/// The table where worker processes record what they handled (see `worker_process`), and a
+/// pool on its database.
+async fn handled_table(url: &str) -> sqlx::AnyPool {
+    let recorder = sqlx::AnyPool::connect(url).await.unwrap();
+    sqlx::query("CREATE TABLE test_handled (delivery_key TEXT NOT NULL, process TEXT NOT NULL)")
+        .execute(&recorder)
+        .await
+        .unwrap();
+    recorder
+}
+
 /// A worker with a lease of 60 s whose handler waits until told to go on.
 fn waiting_worker(inbox: &Inbox) -> (clinchpad_webhook_inbox::Worker, Arc<tokio::sync::Notify>) {
     let release = Arc::new(tokio::sync::Notify::new());
@@ -491,13 +502,7 @@ fn four_workers_in_two_processes_handle_2000_deliveries_each_exactly_once() {
     let inbox = runtime.block_on(Inbox::open(&url)).unwrap();
     let receiver = Receiver::unverified();
     runtime.block_on(async {
-        let recorder = sqlx::AnyPool::connect(&url).await.unwrap();
-        sqlx::query(
-            "CREATE TABLE test_handled (delivery_key TEXT NOT NULL, process TEXT NOT NULL)",
-        )
-        .execute(&recorder)
-        .await
-        .unwrap();
+        handled_table(&url).await;
         for n in 0..2000 {
             let activity_type = ActivityType::ALL[n % ActivityType::ALL.len()];
             let body = Payload::sample(activity_type)
@@ -763,13 +768,7 @@ fn a_worker_whose_clock_runs_ahead_does_not_take_a_delivery_another_holds() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let inbox = runtime.block_on(Inbox::open(&url)).unwrap();
     runtime.block_on(async {
-        let recorder = sqlx::AnyPool::connect(&url).await.unwrap();
-        sqlx::query(
-            "CREATE TABLE test_handled (delivery_key TEXT NOT NULL, process TEXT NOT NULL)",
-        )
-        .execute(&recorder)
-        .await
-        .unwrap();
+        handled_table(&url).await;
         inbox
             .store(&delivery("lead_won.json", "a-held"))
             .await
