@@ -155,7 +155,7 @@ pub struct ClinchPadWebhook {
     /// extractor's `Debug` shows only its length.
     pub body: Bytes,
     /// The receiver's keys, masked in its `Debug`.
-    keys: crate::redact::Masking,
+    keys: crate::key::redact::Masking,
 }
 
 /// The payload (whose `Debug` hides its key) and the body's length: never the body, which
@@ -163,7 +163,7 @@ pub struct ClinchPadWebhook {
 /// it (a note, a name, an id).
 impl std::fmt::Debug for ClinchPadWebhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = crate::raw::WebhookDebug(&self.payload, self.body.len());
+        let shown = crate::key::redact::WebhookDebug(&self.payload, self.body.len());
         self.keys.debug(f, &shown)
     }
 }
@@ -173,7 +173,7 @@ impl ClinchPadWebhook {
     /// logging what the payload carries, after [`escape_text`](crate::escape_text). See
     /// [`Delivery::redact`].
     pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
-        crate::redact::redact(text, self.keys.texts())
+        crate::key::redact::redact(text, self.keys.texts())
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::redact::Masking;
+use crate::key::redact::Masking;
 use crate::{strip_handshake_key, Error, Payload};
 
 /// A delivery that [`Receiver::accept`](crate::Receiver::accept) took: its key checked, its
@@ -204,7 +204,7 @@ impl Delivery {
     pub fn body_to_store(&self) -> Option<Vec<u8>> {
         let body = self.body_without_key()?;
         Some(
-            match crate::masked_body::mask_body(&body, &self.keys.texts()) {
+            match crate::key::masked_body::mask_body(&body, &self.keys.texts()) {
                 std::borrow::Cow::Borrowed(_) => body,
                 std::borrow::Cow::Owned(masked) => masked,
             },
@@ -228,7 +228,7 @@ impl Delivery {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
-        crate::redact::redact(text, self.keys.texts())
+        crate::key::redact::redact(text, self.keys.texts())
     }
 
     /// Whether the receiver that took it checked a key: `false` only for one taken by

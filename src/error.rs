@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 
-use crate::path::{write_path, Segment};
+use crate::text::path::{write_path, Segment};
 
 /// Everything that can go wrong while reading or verifying a webhook payload, or setting up
 /// the key to verify it with.
@@ -114,7 +114,7 @@ pub enum Error {
     #[error(
         "handshake key not configured: environment variable {} is {problem}; set it to the key \
          set in ClinchPad, or opt out of verification explicitly",
-        crate::escape::quote(.variable)
+        crate::text::escape::quote(.variable)
     )]
     #[non_exhaustive]
     KeyNotConfigured {
@@ -277,7 +277,7 @@ impl Error {
     /// The error with every form of each of `secrets` masked in its text: its message and
     /// its path, which quote the body.
     pub(crate) fn redacted(self, secrets: &[&str]) -> Error {
-        let mask = |text: String| match crate::redact::redact(&text, secrets.iter().copied()) {
+        let mask = |text: String| match crate::key::redact::redact(&text, secrets.iter().copied()) {
             std::borrow::Cow::Borrowed(_) => text,
             std::borrow::Cow::Owned(masked) => masked,
         };
@@ -324,7 +324,7 @@ impl Error {
         failure: Option<Failure>,
         relocated: Option<(usize, usize)>,
     ) -> Error {
-        let message = crate::escape::one_line(&bare_message(&err));
+        let message = crate::text::escape::one_line(&bare_message(&err));
         let (line, column) = relocated.unwrap_or((err.line(), err.column()));
         match err.classify() {
             serde_json::error::Category::Data => Error::InvalidPayload {

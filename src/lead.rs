@@ -6,11 +6,11 @@ use serde::de::MapAccess;
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::extra::write_extra;
 use crate::pipeline::{PipeReader, StageReader};
-use crate::reader::{plain, FillIn, Nullable, ObjectReader};
+use crate::read::extra::write_extra;
+use crate::read::reader::{plain, FillIn, Nullable, ObjectReader};
+use crate::read::wire::{LenientNumber, WireNumber};
 use crate::user::UserReader;
-use crate::wire::{LenientNumber, WireNumber};
 use crate::{LeadId, Pipe, Stage, User};
 
 /// The lead an activity happened on.

@@ -265,8 +265,14 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+// The machinery, a folder for each role: reading JSON (first: its macros are used below), the
+// handshake key, and the text the crate writes.
 #[macro_use]
-mod reader;
+mod read;
+mod key;
+mod text;
+
+// The public face: the model, reading and verifying, the receiver and its adapters.
 pub mod activity;
 #[cfg(feature = "actix-web")]
 pub mod actix;
@@ -274,43 +280,32 @@ pub mod actix;
 pub mod axum;
 mod delivery;
 mod error;
-mod escape;
-mod extra;
-mod handshake;
 mod ids;
 mod lead;
-mod locate;
-mod masked_body;
 mod parse;
-mod parsed_text;
-mod path;
 mod payload;
 mod pipeline;
-mod query;
-mod raw;
 mod receiver;
-mod redact;
-mod scan;
+mod rejection;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "tower")]
 pub mod tower;
 mod user;
-mod verify;
-mod wire;
 
 pub use activity::{Activity, ActivityData, ActivityKind, ActivityType, ParseActivityTypeError};
 pub use delivery::Delivery;
 pub use error::{Error, VarProblem};
-pub use escape::escape_text;
-pub use handshake::{ExpectedKey, HandshakeKey, ReceivedKey};
 pub use ids::{ActivityId, LeadId, PipeId, StageId, UserId};
+pub use key::handshake::{ExpectedKey, HandshakeKey, ReceivedKey};
+pub use key::strip::{strip_handshake_key, strip_handshake_key_from_query};
+pub use key::verify::{verify, verify_key};
 pub use lead::Lead;
 pub use parse::{parse, parse_verified};
-pub use parsed_text::{FromWireText, ParsedText, TodoDate, TodoTime};
 pub use payload::Payload;
 pub use pipeline::{Pipe, Stage};
-pub use raw::{strip_handshake_key, strip_handshake_key_from_query};
-pub use receiver::{Receiver, Rejection};
+pub use read::parsed_text::{FromWireText, ParsedText, TodoDate, TodoTime};
+pub use receiver::Receiver;
+pub use rejection::Rejection;
+pub use text::escape::escape_text;
 pub use user::User;
-pub use verify::{verify, verify_key};

@@ -4,11 +4,11 @@ use serde::de::DeserializeSeed;
 use serde_json::Value;
 
 use crate::error::{line_column, Spot, Track};
-use crate::extra::StrictValue;
-use crate::locate::{locate, locate_path};
-use crate::path::Segment;
 use crate::payload::PayloadReader;
-use crate::reader::{Fill, ObjectReader};
+use crate::read::extra::StrictValue;
+use crate::read::locate::{locate, locate_path};
+use crate::read::reader::{Fill, ObjectReader};
+use crate::text::path::Segment;
 use crate::{verify, Error, ExpectedKey, Payload};
 
 /// Parses the body of a ClinchPad webhook POST.

@@ -7,9 +7,9 @@ use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::activity::ActivityReader;
-use crate::extra::write_extra;
 use crate::lead::LeadReader;
-use crate::reader::{plain, FillIn, Nullable, ObjectReader};
+use crate::read::extra::write_extra;
+use crate::read::reader::{plain, FillIn, Nullable, ObjectReader};
 use crate::{Activity, Lead, ReceivedKey};
 
 /// One webhook delivery: the activity, the lead it happened on, and the handshake key when

@@ -7,8 +7,8 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::extra::write_extra;
-use crate::reader::plain;
+use crate::read::extra::write_extra;
+use crate::read::reader::plain;
 use crate::{PipeId, StageId};
 
 macro_rules! named_reference {

@@ -6,7 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::parse::{parse_tolerant, read_value};
-use crate::{parse, query, verify_key, Delivery, Error, HandshakeKey, Payload, ReceivedKey};
+use crate::read::query;
+use crate::{parse, verify_key, Delivery, Error, HandshakeKey, Payload, ReceivedKey, Rejection};
 
 /// The name of the key, as a body field and as a query parameter.
 pub(crate) const KEY_FIELD: &str = "handshake_key";
@@ -319,7 +320,7 @@ impl Receiver {
     /// # Ok::<(), clinchpad_webhook::Error>(())
     /// ```
     pub fn redact<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
-        crate::redact::redact(text, self.keys.iter().map(HandshakeKey::expose_secret))
+        crate::key::redact::redact(text, self.keys.iter().map(HandshakeKey::expose_secret))
     }
 
     /// `body` with the text of every configured key masked (`***`) where it is free text,
@@ -347,7 +348,7 @@ impl Receiver {
     /// ```
     pub fn redact_body<'b>(&self, body: &'b [u8]) -> std::borrow::Cow<'b, [u8]> {
         let keys: Vec<&str> = self.keys.iter().map(HandshakeKey::expose_secret).collect();
-        crate::masked_body::mask_body(body, &keys)
+        crate::key::masked_body::mask_body(body, &keys)
     }
 
     /// A sentence for each configured key that ordinary text could hold too: one shorter than
@@ -400,8 +401,8 @@ impl Receiver {
     }
 
     /// The keys, for the values this receiver makes to mask in what they show.
-    pub(crate) fn masking(&self) -> crate::redact::Masking {
-        crate::redact::Masking(self.keys.clone())
+    pub(crate) fn masking(&self) -> crate::key::redact::Masking {
+        crate::key::redact::Masking(self.keys.clone())
     }
 
     /// A body that is not a valid payload, as a rejection with no key in its text.
@@ -484,111 +485,6 @@ impl fmt::Debug for Receiver {
             .field("keys", &self.keys.len())
             .field("body_limit", &self.body_limit)
             .finish()
-    }
-}
-
-/// Why a [`Receiver`] refused a request, with the HTTP status to answer. Its `Display` is one
-/// line of at most a few hundred bytes, however the rejection was built, and what
-/// [`Receiver::receive`] returns never holds a configured key: safe to log, and to send back
-/// as the response's body. Its `Debug` is as bounded.
-#[non_exhaustive]
-pub enum Rejection {
-    /// `400 Bad Request`: the body is not a valid payload. The error has the JSON path, line
-    /// and column at fault, and so has the text.
-    InvalidPayload(Error),
-    /// `401 Unauthorized`: a key is configured, and the request carries none
-    /// ([`Error::MissingKey`]) or a copy that does not match ([`Error::WrongKey`]).
-    Unauthorized(Error),
-    /// `413 Payload Too Large`: the body is longer than the limit.
-    PayloadTooLarge {
-        /// The limit, in bytes.
-        limit: usize,
-    },
-    /// `400 Bad Request`: the framework could not read the body (the client went away, a
-    /// broken chunked encoding). Made by adapters with [`Rejection::body_unreadable`]; built
-    /// directly, its reason is still shown as one bounded line, escaped.
-    BodyUnreadable(String),
-}
-
-impl Rejection {
-    /// A [`BodyUnreadable`](Rejection::BodyUnreadable) rejection, with the framework's reason
-    /// made one bounded line.
-    pub fn body_unreadable(reason: impl fmt::Display) -> Self {
-        Rejection::BodyUnreadable(crate::escape::one_line(&reason.to_string()))
-    }
-
-    /// The HTTP status to answer with: 400, 401 or 413.
-    ///
-    /// ```
-    /// use clinchpad_webhook::{Error, Rejection};
-    ///
-    /// assert_eq!(Rejection::Unauthorized(Error::WrongKey).status(), 401);
-    /// assert_eq!(Rejection::PayloadTooLarge { limit: 10 }.status(), 413);
-    /// ```
-    pub fn status(&self) -> u16 {
-        match self {
-            Rejection::InvalidPayload(_) | Rejection::BodyUnreadable(_) => 400,
-            Rejection::Unauthorized(_) => 401,
-            Rejection::PayloadTooLarge { .. } => 413,
-        }
-    }
-
-    /// The crate's error behind the rejection, for a bad body or key.
-    pub fn error(&self) -> Option<&Error> {
-        match self {
-            Rejection::InvalidPayload(err) | Rejection::Unauthorized(err) => Some(err),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Rejection::InvalidPayload(err) => {
-                write!(f, "invalid ClinchPad webhook payload: {err}")
-            }
-            Rejection::Unauthorized(Error::MissingKey) => f.write_str(
-                "handshake key missing: send it as the `handshake_key` body field or query parameter",
-            ),
-            Rejection::Unauthorized(_) => {
-                f.write_str("handshake key does not match the expected key")
-            }
-            Rejection::PayloadTooLarge { limit } => {
-                write!(f, "request body is larger than the limit of {limit} bytes")
-            }
-            Rejection::BodyUnreadable(reason) => {
-                write!(
-                    f,
-                    "could not read the request body: {}",
-                    crate::escape::one_line(reason)
-                )
-            }
-        }
-    }
-}
-
-/// The variant and what it holds, as bounded as the `Display`.
-impl fmt::Debug for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Rejection::InvalidPayload(err) => f.debug_tuple("InvalidPayload").field(err).finish(),
-            Rejection::Unauthorized(err) => f.debug_tuple("Unauthorized").field(err).finish(),
-            Rejection::PayloadTooLarge { limit } => f
-                .debug_struct("PayloadTooLarge")
-                .field("limit", limit)
-                .finish(),
-            Rejection::BodyUnreadable(reason) => f
-                .debug_tuple("BodyUnreadable")
-                .field(&crate::escape::one_line(reason))
-                .finish(),
-        }
-    }
-}
-
-impl std::error::Error for Rejection {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.error().map(|err| err as _)
     }
 }
 

@@ -6,8 +6,8 @@ use serde::de::{MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::extra::write_extra;
-use crate::reader::{plain, Nullable};
+use crate::read::extra::write_extra;
+use crate::read::reader::{plain, Nullable};
 use crate::UserId;
 
 /// A ClinchPad user: `{"_id", "name", "photo_url"}` on the wire.

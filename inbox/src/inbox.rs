@@ -1,20 +1,19 @@
 //! [`Inbox`]: the table of deliveries, on SQLite or PostgreSQL. Storing is one statement keyed
 //! on the delivery's key; reading and retrying are for the operator and the command.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use clinchpad_webhook::{Delivery, Payload, Receiver};
-use sha2::{Digest, Sha256};
-use sqlx::any::AnyRow;
-use sqlx::Row;
 
 use crate::clock::Clock;
+use crate::db::deliveries::NewRow;
+use crate::db::schema::{Tables, DEFAULT_PREFIX};
 use crate::db::{Db, STORE_BOUND};
+use crate::delivery_key::{body_key, canonical_hash, conflict_key, row_key};
 use crate::entry::{Entry, State, Stored};
 use crate::error::InboxError;
-use crate::schema::{Tables, DEFAULT_PREFIX};
-use crate::worker::Worker;
+use crate::masking::Masking;
+use crate::worker::{Handler, Worker};
 
 /// Every delivery stored once, then processed until it succeeds: a table of deliveries on
 /// SQLite (one process) or PostgreSQL (several receivers and workers sharing one database).
@@ -50,7 +49,7 @@ struct Inner {
     db: Arc<Db>,
     /// Whose keys are masked in what is stored, beside those of the receiver that took each
     /// delivery.
-    masking: Option<Receiver>,
+    masking: Masking,
 }
 
 /// How an inbox is opened: the names of its tables. [`Inbox::open`] and
@@ -124,7 +123,7 @@ impl InboxOptions {
         Ok(Inbox {
             inner: Arc::new(Inner {
                 db: Arc::new(db),
-                masking: None,
+                masking: Masking::default(),
             }),
         })
     }
@@ -165,7 +164,7 @@ impl Inbox {
     /// errors, which may quote a delivery.
     pub fn masking_keys_of(self, receiver: &Receiver) -> Self {
         let receiver = receiver.clone();
-        self.rebuild(|inner| inner.masking = Some(receiver))
+        self.rebuild(|inner| inner.masking = Masking::of(receiver))
     }
 
     fn rebuild(self, change: impl FnOnce(&mut Inner)) -> Self {
@@ -179,23 +178,8 @@ impl Inbox {
         }
     }
 
-    pub(crate) fn db(&self) -> &Db {
+    fn db(&self) -> &Db {
         &self.inner.db
-    }
-
-    /// `text` with the masked keys' text replaced, whole copies only: for what the inbox
-    /// stores that is not a body (a handler's error).
-    pub(crate) fn mask_text<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        match &self.inner.masking {
-            Some(receiver) => {
-                let masked = receiver.redact_body(text.as_bytes());
-                match masked {
-                    Cow::Borrowed(_) => Cow::Borrowed(text),
-                    Cow::Owned(bytes) => Cow::Owned(String::from_utf8_lossy(&bytes).into_owned()),
-                }
-            }
-            None => Cow::Borrowed(text),
-        }
     }
 
     /// Keeps a delivery that a [`Receiver`] accepted, once: new; a duplicate of one stored
@@ -258,10 +242,10 @@ impl Inbox {
     }
 
     async fn insert(&self, row: NewRow<'_>) -> Result<Stored, InboxError> {
-        let body = self.mask_text(&row.body).into_owned();
+        let body = self.inner.masking.text(&row.body).into_owned();
         let key = match row.activity_id {
             Some(id) => row_key(id),
-            None => format!("sha256:{}", hex(&Sha256::digest(body.as_bytes()))),
+            None => body_key(&body),
         };
         let stored = tokio::time::timeout(STORE_BOUND, self.insert_row(&row, key, body)).await;
         let stored = stored.map_err(|_| InboxError::Timeout(STORE_BOUND.as_millis() as u64))??;
@@ -279,274 +263,49 @@ impl Inbox {
         body: String,
     ) -> Result<Stored, InboxError> {
         let db = self.db();
-        let table = &db.tables.deliveries;
-        let now = db.now(10);
-        let values = format!("$1, $2, $3, $4, $5, {now}, $6, $7, $8, 'pending', 0, {now}, $9, $11");
-        let statement = format!(
-            "INSERT INTO {table} ({INSERTED}) VALUES ({values}) \
-             ON CONFLICT (delivery_key) DO NOTHING"
-        );
-        let inserted = bind_row(
-            sqlx::query(&statement),
-            row,
-            &key,
-            &body,
-            db.now_param(),
-            None,
-        )
-        .execute(&db.pool)
-        .await?;
-        if inserted.rows_affected() > 0 {
+        if db.insert(row, &key, &body, None).await? {
             return Ok(Stored::New);
         }
         // Taken: by the same delivery (a duplicate), or by another body, kept beside it under
         // a key of its own, once per body. The same delivery is the same JSON once read: a
         // resend whose key sat elsewhere, or whose spacing differs, is no conflict.
         let canonical = canonical_hash(&body);
-        let first: Option<String> =
-            sqlx::query(&format!("SELECT body FROM {table} WHERE delivery_key = $1"))
-                .bind(&key)
-                .fetch_optional(&db.pool)
-                .await?
-                .map(|row| row.try_get("body"))
-                .transpose()?;
+        let first = db.body(&key).await?;
         if first.is_some_and(|first| canonical_hash(&first) == canonical) {
             return Ok(Stored::Duplicate);
         }
-        let conflict = format!("{key}~{}", &canonical[..16]);
-        let query = sqlx::query(&statement);
-        let inserted = bind_row(query, row, &conflict, &body, db.now_param(), Some(&key))
-            .execute(&db.pool)
-            .await?;
-        Ok(match inserted.rows_affected() {
-            0 => Stored::Duplicate,
-            _ => Stored::Conflict,
+        let conflict = conflict_key(&key, &canonical);
+        Ok(match db.insert(row, &conflict, &body, Some(&key)).await? {
+            false => Stored::Duplicate,
+            true => Stored::Conflict,
         })
     }
 
     /// The latest deliveries first, at most `limit`, only those in `state` when given.
     pub async fn list(&self, state: Option<State>, limit: u32) -> Result<Vec<Entry>, InboxError> {
-        let db = self.db();
-        let table = &db.tables.deliveries;
-        let rows = match state {
-            Some(state) => {
-                sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM {table} WHERE state = $1 \
-                     ORDER BY received_at DESC, delivery_key LIMIT $2"
-                ))
-                .bind(state.as_str())
-                .bind(i64::from(limit))
-                .fetch_all(&db.pool)
-                .await?
-            }
-            None => {
-                sqlx::query(&format!(
-                    "SELECT {COLUMNS} FROM {table} ORDER BY received_at DESC, delivery_key LIMIT $1"
-                ))
-                .bind(i64::from(limit))
-                .fetch_all(&db.pool)
-                .await?
-            }
-        };
-        rows.iter().map(entry).collect()
+        self.db().list(state, limit).await
     }
 
     /// The delivery stored under `key`.
     pub async fn get(&self, key: &str) -> Result<Option<Entry>, InboxError> {
-        let db = self.db();
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM {} WHERE delivery_key = $1",
-            db.tables.deliveries
-        ))
-        .bind(key)
-        .fetch_optional(&db.pool)
-        .await?;
-        row.as_ref().map(entry).transpose()
+        self.db().get(key).await
     }
 
     /// Makes the delivery stored under `key` due now, with its attempts counted afresh: a dead
     /// one to try again, or a done one to run again. One a worker has now is left to it.
     /// Whether it was changed.
     pub async fn retry(&self, key: &str) -> Result<bool, InboxError> {
-        let db = self.db();
-        let changed = sqlx::query(&format!(
-            "UPDATE {} SET state = 'pending', attempts = 0, next_attempt_at = {}, \
-             claimed_by = NULL, finished_at = NULL WHERE delivery_key = $1 AND state <> 'running'",
-            db.tables.deliveries,
-            db.now(2)
-        ))
-        .bind(key)
-        .bind(db.now_param())
-        .execute(&db.pool)
-        .await?;
-        Ok(changed.rows_affected() > 0)
+        self.db().retry(key).await
     }
 
     /// [`retry`](Inbox::retry) for every dead delivery; how many there were.
     pub async fn retry_dead(&self) -> Result<u64, InboxError> {
-        let db = self.db();
-        let changed = sqlx::query(&format!(
-            "UPDATE {} SET state = 'pending', attempts = 0, next_attempt_at = {}, \
-             claimed_by = NULL, finished_at = NULL WHERE state = 'dead'",
-            db.tables.deliveries,
-            db.now(1)
-        ))
-        .bind(db.now_param())
-        .execute(&db.pool)
-        .await?;
-        Ok(changed.rows_affected())
+        self.db().retry_dead().await
     }
 
     /// A worker that runs `handler` on each stored delivery that fits, until it succeeds: see
     /// [`Worker`].
-    pub fn worker(&self, handler: impl crate::worker::Handler<Payload>) -> Worker {
-        Worker::new(self.clone(), handler)
+    pub fn worker(&self, handler: impl Handler<Payload>) -> Worker {
+        Worker::new(self.inner.db.clone(), self.inner.masking.clone(), handler)
     }
-}
-
-/// The columns of an [`Entry`], in its order.
-pub(crate) const COLUMNS: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
-    received_at, typed, drift, body, state, attempts, next_attempt_at, last_error, finished_at, \
-    conflict_of, verified";
-
-/// The columns a store writes, in the order of its parameters.
-const INSERTED: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
-    received_at, typed, drift, body, state, attempts, next_attempt_at, verified, conflict_of";
-
-type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
-/// Binds a row's values as the store's statements take them: `$1` the key, `$2`...`$9` the
-/// row, `$10` the time (when not the database's), `$11` the key it conflicts with.
-fn bind_row<'q>(
-    query: Query<'q>,
-    row: &NewRow<'_>,
-    key: &str,
-    body: &str,
-    now: Option<i64>,
-    conflict_of: Option<&str>,
-) -> Query<'q> {
-    query
-        .bind(key.to_owned())
-        .bind(row.activity_id.map(column_text))
-        .bind(row.activity_type.map(column_text))
-        .bind(row.lead_id.map(column_text))
-        .bind(row.created_at)
-        .bind(i64::from(row.typed))
-        .bind(row.drift.clone())
-        .bind(body.to_owned())
-        .bind(i64::from(row.verified))
-        .bind(now)
-        .bind(conflict_of.map(str::to_owned))
-}
-
-/// A delivery about to be stored.
-struct NewRow<'a> {
-    activity_id: Option<&'a str>,
-    activity_type: Option<&'a str>,
-    lead_id: Option<&'a str>,
-    created_at: Option<i64>,
-    typed: bool,
-    drift: Option<String>,
-    verified: bool,
-    body: String,
-}
-
-/// The longest id kept as the row's key: well within what a database index holds (PostgreSQL
-/// refuses an index entry over about 2,700 bytes).
-const LONGEST_KEY: usize = 200;
-
-/// The key a delivery with activity id `id` is stored under: the id itself, or for an id an
-/// index cannot hold or a text column cannot (too long, a control character such as NUL,
-/// which PostgreSQL refuses in text), `id-sha256:` and the hash of the id, which is as unique.
-fn row_key(id: &str) -> String {
-    if id.len() <= LONGEST_KEY && !id.chars().any(char::is_control) {
-        return id.to_owned();
-    }
-    format!("id-sha256:{}", hex(&Sha256::digest(id.as_bytes())))
-}
-
-/// Text for a column that PostgreSQL must hold: a NUL written `\u{0}` (its body keeps it as
-/// it came, escaped as JSON writes it).
-fn column_text(text: &str) -> String {
-    text.replace('\0', "\\u{0}")
-}
-
-/// The hash of a body as JSON reads it (members in order of name, no spacing), so that two
-/// bodies are the same delivery when they say the same; of its bytes when it is not JSON.
-fn canonical_hash(body: &str) -> String {
-    let canonical = match serde_json::from_str::<serde_json::Value>(body) {
-        Ok(value) => {
-            let mut text = String::with_capacity(body.len());
-            write_canonical(&value, &mut text);
-            text
-        }
-        Err(_) => body.to_owned(),
-    };
-    hex(&Sha256::digest(canonical.as_bytes()))
-}
-
-/// `value` as JSON with every object's members in order of name, whatever order the map
-/// keeps them in.
-fn write_canonical(value: &serde_json::Value, out: &mut String) {
-    use serde_json::Value;
-    match value {
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(members) => {
-            let mut members: Vec<_> = members.iter().collect();
-            members.sort_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (name, item)) in members.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String(name.clone()).to_string());
-                out.push(':');
-                write_canonical(item, out);
-            }
-            out.push('}');
-        }
-        other => out.push_str(&other.to_string()),
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// An [`Entry`] from a row of [`COLUMNS`].
-pub(crate) fn entry(row: &AnyRow) -> Result<Entry, InboxError> {
-    let state: String = row.try_get("state")?;
-    Ok(Entry {
-        key: row.try_get("delivery_key")?,
-        activity_id: row.try_get("activity_id")?,
-        activity_type: row.try_get("activity_type")?,
-        lead_id: row.try_get("lead_id")?,
-        created_at: row.try_get("created_at")?,
-        received_at: row.try_get("received_at")?,
-        typed: row.try_get::<i64, _>("typed")? != 0,
-        drift: row.try_get("drift")?,
-        body: row.try_get("body")?,
-        state: State::from_db(&state).ok_or_else(|| {
-            InboxError::Database(sqlx::Error::Decode(
-                format!("unknown state {state:?}").into(),
-            ))
-        })?,
-        attempts: row.try_get("attempts")?,
-        next_attempt_at: row.try_get("next_attempt_at")?,
-        last_error: row.try_get("last_error")?,
-        finished_at: row.try_get("finished_at")?,
-        conflict_of: row.try_get("conflict_of")?,
-        verified: row
-            .try_get::<Option<i64>, _>("verified")?
-            .map(|verified| verified != 0),
-    })
 }

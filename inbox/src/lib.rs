@@ -46,10 +46,11 @@ pub mod actix;
 pub mod axum;
 mod clock;
 mod db;
+mod delivery_key;
 mod entry;
 mod error;
 mod inbox;
-mod schema;
+mod masking;
 mod url;
 mod worker;
 

@@ -22,12 +22,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clinchpad_webhook::Payload;
-use sqlx::Row;
 
-use crate::db::Backend;
+use crate::db::Db;
 use crate::entry::Entry;
 use crate::error::{one_line, InboxError};
-use crate::inbox::{entry, Inbox, COLUMNS};
+use crate::masking::Masking;
 
 /// A future a handler returns, boxed.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -113,7 +112,7 @@ static WORKERS: AtomicUsize = AtomicUsize::new(0);
 
 /// Takes the stored deliveries that are due, one at a time, and runs the handler on each:
 /// [`run_once`](Worker::run_once) for one, [`run`](Worker::run) until told to stop. Made by
-/// [`Inbox::worker`]; the settings below have defaults that suit a handler that takes
+/// [`Inbox::worker`](crate::Inbox::worker); the settings below have defaults that suit a handler that takes
 /// seconds.
 ///
 /// ```
@@ -139,7 +138,9 @@ static WORKERS: AtomicUsize = AtomicUsize::new(0);
 /// # }).unwrap();
 /// ```
 pub struct Worker {
-    inbox: Inbox,
+    db: Arc<Db>,
+    /// Whose keys are masked in the errors it records.
+    masking: Masking,
     handler: Arc<dyn Handler<Payload>>,
     drift: Option<Arc<dyn Handler<Entry>>>,
     settings: Settings,
@@ -149,9 +150,10 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub(crate) fn new(inbox: Inbox, handler: impl Handler<Payload>) -> Self {
+    pub(crate) fn new(db: Arc<Db>, masking: Masking, handler: impl Handler<Payload>) -> Self {
         Worker::named(
-            inbox,
+            db,
+            masking,
             Arc::new(handler),
             None,
             Settings {
@@ -167,7 +169,8 @@ impl Worker {
     }
 
     fn named(
-        inbox: Inbox,
+        db: Arc<Db>,
+        masking: Masking,
         handler: Arc<dyn Handler<Payload>>,
         drift: Option<Arc<dyn Handler<Entry>>>,
         settings: Settings,
@@ -178,7 +181,8 @@ impl Worker {
             ^ (u64::from(std::process::id()) << 32)
             ^ number as u64;
         Worker {
-            inbox,
+            db,
+            masking,
             handler,
             drift,
             settings,
@@ -191,7 +195,8 @@ impl Worker {
     /// to run several at once.
     pub fn another(&self) -> Worker {
         Worker::named(
-            self.inbox.clone(),
+            self.db.clone(),
+            self.masking.clone(),
             self.handler.clone(),
             self.drift.clone(),
             self.settings,
@@ -416,49 +421,13 @@ impl Worker {
     /// Takes the oldest due delivery: a pending one whose time has come, or a running one
     /// whose worker's claim has expired, by the database's clock.
     async fn claim(&self) -> Result<Option<Entry>, InboxError> {
-        let db = self.inbox.db();
-        let lock = match db.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            // One statement under the database's write lock.
-            Backend::Sqlite => "",
-        };
-        let table = &db.tables.deliveries;
-        let now = db.now(3);
-        let row = sqlx::query(&format!(
-            "UPDATE {table} SET state = 'running', attempts = attempts + 1, \
-             claimed_by = $1, next_attempt_at = {now} + $2 \
-             WHERE delivery_key = (SELECT delivery_key FROM {table} \
-               WHERE state IN ('pending', 'running') AND next_attempt_at <= {now} \
-               ORDER BY next_attempt_at, delivery_key LIMIT 1{lock}) \
-             RETURNING {COLUMNS}"
-        ))
-        .bind(&self.name)
-        .bind(millis(self.settings.lease))
-        .bind(db.now_param())
-        // Read to its end: on SQLite a statement with RETURNING commits only once it is done,
-        // and one left half read would hold the write lock while the next statement, on
-        // another of the pool's connections, waits for it.
-        .fetch_all(&db.pool)
-        .await?;
-        row.first().map(entry).transpose()
+        self.db.claim(&self.name, millis(self.settings.lease)).await
     }
 
     /// Gives a claimed delivery back, when a stop came before its attempt ended: due at once,
     /// for another worker, its attempt not counted. Whether it was still this worker's.
     async fn give_back(&self, key: &str) -> Result<bool, InboxError> {
-        let db = self.inbox.db();
-        let changed = sqlx::query(&format!(
-            "UPDATE {} SET state = 'pending', attempts = attempts - 1, next_attempt_at = {}, \
-             claimed_by = NULL WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running'",
-            db.tables.deliveries,
-            db.now(3)
-        ))
-        .bind(key)
-        .bind(&self.name)
-        .bind(db.now_param())
-        .execute(&db.pool)
-        .await?;
-        Ok(changed.rows_affected() > 0)
+        self.db.give_back(key, &self.name).await
     }
 
     /// Records the outcome of an attempt, if the delivery is still this worker's.
@@ -475,7 +444,7 @@ impl Worker {
                     None => Outcome::ClaimLost { key: key.into() },
                 })
             }
-            Err(error) => one_line(&self.inbox.mask_text(&error), 500),
+            Err(error) => one_line(&self.masking.text(&error), 500),
         };
         if attempts >= self.settings.max_attempts {
             return self.bury(key, &error).await;
@@ -498,7 +467,7 @@ impl Worker {
 
     /// Gives the delivery up, keeping it for inspection with why.
     async fn bury(&self, key: &str, error: &str) -> Result<Outcome, InboxError> {
-        let error = one_line(&self.inbox.mask_text(error), 500);
+        let error = one_line(&self.masking.text(error), 500);
         Ok(match self.release(key, "dead", None, Some(&error)).await? {
             Some(_) => Outcome::Dead {
                 key: key.into(),
@@ -519,32 +488,7 @@ impl Worker {
         wait: Option<i64>,
         error: Option<&str>,
     ) -> Result<Option<i64>, InboxError> {
-        let db = self.inbox.db();
-        let now = db.now(6);
-        let finished = match wait {
-            Some(_) => "NULL".to_owned(),
-            None => now.clone(),
-        };
-        let row = sqlx::query(&format!(
-            "UPDATE {} SET state = $3, next_attempt_at = {now} + $4, finished_at = {finished}, \
-             claimed_by = NULL, last_error = $5 \
-             WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running' \
-             RETURNING next_attempt_at",
-            db.tables.deliveries
-        ))
-        .bind(key)
-        .bind(&self.name)
-        .bind(state)
-        .bind(wait.unwrap_or(0))
-        .bind(error)
-        .bind(db.now_param())
-        // Read to its end, as a claim is (see `claim`).
-        .fetch_all(&db.pool)
-        .await?;
-        row.first()
-            .map(|row| row.try_get::<i64, _>("next_attempt_at"))
-            .transpose()
-            .map_err(InboxError::from)
+        self.db.release(key, &self.name, state, wait, error).await
     }
 
     /// The wait after the `attempts`-th failure: the first backoff doubled `attempts - 1`

@@ -11,10 +11,10 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use super::fields::{FieldError, Pending};
 use crate::error::{Spot, Track};
-use crate::extra::{Key, StrictValue};
-use crate::reader::{plain, FillIn, ObjectReader};
+use crate::read::extra::{Key, StrictValue};
+use crate::read::reader::{plain, FillIn, ObjectReader};
+use crate::read::wire::Timestamp;
 use crate::user::UserReader;
-use crate::wire::Timestamp;
 use crate::{Activity, ActivityKind, ActivityType};
 use chrono::{DateTime, Utc};
 
@@ -166,8 +166,8 @@ fn no_other_fields<E: de::Error>(pending: Pending<'_>, type_name: &str) -> Resul
         None => Ok(()),
         Some((key, _)) => Err(E::custom(format_args!(
             "unknown field {} for activity type {}",
-            crate::escape::quote(&key),
-            crate::escape::quote(type_name)
+            crate::text::escape::quote(&key),
+            crate::text::escape::quote(type_name)
         ))),
     }
 }

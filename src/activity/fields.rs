@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 
-use crate::parsed_text::{FromWireText, ParsedText};
-use crate::wire::{
+use crate::read::parsed_text::{FromWireText, ParsedText};
+use crate::read::wire::{
     bool_from_value, number_from_value, scalar_text_from_value, text_from_value, WireNumber,
 };
 

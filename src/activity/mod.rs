@@ -31,7 +31,7 @@ use chrono::{DateTime, Utc};
 use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use crate::extra::write_extra;
+use crate::read::extra::write_extra;
 use crate::{ActivityId, User};
 
 pub use data::ActivityData;
@@ -108,7 +108,7 @@ pub(crate) const ACTIVITY_FIELDS: [&str; 4] = ["_id", "created_at", "type", "use
 /// [`ActivityKind`]'s `Serialize` refuses.
 impl serde::Serialize for Activity {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if !crate::wire::writable(&self.created_at) {
+        if !crate::read::wire::writable(&self.created_at) {
             return Err(serde::ser::Error::custom(format_args!(
                 "Activity::created_at {} is outside the years 0000-9999 that RFC 3339 can write",
                 self.created_at
@@ -162,7 +162,7 @@ impl serde::Serialize for ActivityKind {
 /// assert_eq!(err.suggestion(), Some(clinchpad_webhook::ActivityType::LeadWon));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown activity type {}{}", crate::escape::quote(.0), Suggestion(self.suggestion()))]
+#[error("unknown activity type {}{}", crate::text::escape::quote(.0), Suggestion(self.suggestion()))]
 pub struct ParseActivityTypeError(String);
 
 impl ParseActivityTypeError {
@@ -245,7 +245,7 @@ impl serde::Serialize for ActivityType {
 
 impl<'de> serde::Deserialize<'de> for ActivityType {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let name = serde::de::DeserializeSeed::deserialize(crate::extra::Key, deserializer)?;
+        let name = serde::de::DeserializeSeed::deserialize(crate::read::extra::Key, deserializer)?;
         name.parse().map_err(serde::de::Error::custom)
     }
 }

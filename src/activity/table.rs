@@ -353,10 +353,10 @@ macro_rules! activity_types {
                         if let Some(documented) = ActivityType::from_wire(type_name) {
                             return Err(serde::ser::Error::custom(format_args!(
                                 "ActivityKind::Unknown is named {}, a documented type: use ActivityKind::{documented:?}",
-                                $crate::escape::quote(type_name)
+                                $crate::text::escape::quote(type_name)
                             )));
                         }
-                        $crate::extra::write_extra(map, fields, "ActivityKind::Unknown", 2, |key| {
+                        $crate::read::extra::write_extra(map, fields, "ActivityKind::Unknown", 2, |key| {
                             $crate::activity::ACTIVITY_FIELDS.contains(&key)
                         })
                     }
@@ -365,11 +365,11 @@ macro_rules! activity_types {
                         if let Some(other) = fields.keys().find(|key| !own.contains(&key.as_str())) {
                             return Err(serde::ser::Error::custom(format_args!(
                                 "ActivityKind::Drifted holds {}, which is not a field of {}: put it in Activity::extra",
-                                $crate::escape::quote(other),
-                                $crate::escape::quote(activity_type.as_str())
+                                $crate::text::escape::quote(other),
+                                $crate::text::escape::quote(activity_type.as_str())
                             )));
                         }
-                        $crate::extra::write_extra(map, fields, "ActivityKind::Drifted", 2, |_| false)
+                        $crate::read::extra::write_extra(map, fields, "ActivityKind::Drifted", 2, |_| false)
                     }
                 }
             }

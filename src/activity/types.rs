@@ -2,7 +2,7 @@
 //! A field is required unless its type is `Option` ("(if applicable)" in the documentation);
 //! `#[scalar]` marks text that also accepts a JSON number or boolean as its JSON text.
 
-use crate::parsed_text::{TodoDate, TodoTime};
+use crate::read::parsed_text::{TodoDate, TodoTime};
 
 activity_types! {
     LeadCreated = "lead:created", "A lead was created" {}

@@ -130,7 +130,7 @@ impl HandshakeKey {
     /// # Ok::<(), clinchpad_webhook::Error>(())
     /// ```
     pub fn redact<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        crate::redact::redact(text, [self.expose_secret()])
+        crate::key::redact::redact(text, [self.expose_secret()])
     }
 }
 

@@ -15,7 +15,7 @@
 
 use std::borrow::Cow;
 
-use crate::redact::MASK;
+use crate::key::redact::MASK;
 use crate::ActivityType;
 
 /// `body` with every one of `keys` masked where it is free text (see the module's docs).

@@ -8,7 +8,7 @@
 use sha2::{Digest, Sha384};
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
 
-use crate::db::Backend;
+use super::Backend;
 use crate::error::InboxError;
 
 /// The table prefix when none is chosen.
@@ -20,12 +20,12 @@ const MIGRATIONS: [(i64, &str, &str); 2] = [
     (
         1,
         "deliveries",
-        include_str!("../migrations/0001_deliveries.sql"),
+        include_str!("../../migrations/0001_deliveries.sql"),
     ),
     (
         2,
         "conflicts and verification",
-        include_str!("../migrations/0002_conflicts.sql"),
+        include_str!("../../migrations/0002_conflicts.sql"),
     ),
 ];
 

@@ -1,8 +1,8 @@
 //! A forgiving scanner of JSON text, for the places that need byte offsets, which serde_json
 //! does not give: finding a value an error is about (`locate`) and editing a raw body
-//! (`raw`). It steps over values without checking them (the text has been read by serde_json,
-//! or is only being cut, not believed) and without recursion; every step is `None` at a byte
-//! it does not expect, so broken text ends a scan instead of a loop.
+//! (`key::strip`). It steps over values without checking them (the text has been read by
+//! serde_json, or is only being cut, not believed) and without recursion; every step is `None`
+//! at a byte it does not expect, so broken text ends a scan instead of a loop.
 
 use std::borrow::Cow;
 

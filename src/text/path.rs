@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 
-use crate::escape::needs_escape;
+use crate::text::escape::needs_escape;
 
 /// One step into a JSON value.
 #[derive(Debug, Clone, PartialEq, Eq)]

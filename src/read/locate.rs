@@ -9,8 +9,8 @@
 //! at its key, before its value is read.
 
 use crate::error::{Failure, Spot};
-use crate::path::Segment;
-use crate::scan::Scanner;
+use crate::read::scan::Scanner;
+use crate::text::path::Segment;
 
 /// Byte offset in `text` of the value `failure` is about, or of its repeated key.
 pub(crate) fn locate(text: &str, failure: &Failure) -> Option<usize> {

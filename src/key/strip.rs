@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use crate::scan::Scanner;
+use crate::read::scan::Scanner;
 
 /// The body of a delivery with every `handshake_key` member of its top-level object removed,
 /// and every other byte exactly as it came: for keeping raw bodies (an audit log, a capture to
@@ -59,7 +59,7 @@ pub fn strip_handshake_key(body: &[u8]) -> Option<Vec<u8>> {
 /// assert_eq!(strip_handshake_key_from_query("a=1"), "a=1");
 /// ```
 pub fn strip_handshake_key_from_query(query: &str) -> Cow<'_, str> {
-    if crate::query::values(query, crate::receiver::KEY_FIELD)
+    if crate::read::query::values(query, crate::receiver::KEY_FIELD)
         .next()
         .is_none()
     {
@@ -69,27 +69,12 @@ pub fn strip_handshake_key_from_query(query: &str) -> Cow<'_, str> {
         .split('&')
         .filter(|pair| {
             !pair.is_empty()
-                && crate::query::values(pair, crate::receiver::KEY_FIELD)
+                && crate::read::query::values(pair, crate::receiver::KEY_FIELD)
                     .next()
                     .is_none()
         })
         .collect();
     Cow::Owned(kept.join("&"))
-}
-
-/// What the `ClinchPadWebhook` extractors' `Debug` shows: the payload (whose `Debug` hides
-/// its key) and the body's length, never the body, which holds the key as it came.
-#[cfg(any(feature = "axum", feature = "actix-web"))]
-pub(crate) struct WebhookDebug<'p>(pub(crate) &'p crate::Payload, pub(crate) usize);
-
-#[cfg(any(feature = "axum", feature = "actix-web"))]
-impl std::fmt::Debug for WebhookDebug<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ClinchPadWebhook")
-            .field("payload", self.0)
-            .field("body", &format_args!("<{} bytes>", self.1))
-            .finish()
-    }
 }
 
 /// Where one member of the top-level object is: from its key's opening quote to the end of

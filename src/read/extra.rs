@@ -12,8 +12,8 @@ use serde::ser::{self, SerializeMap};
 use serde_json::{Map, Number, Value};
 
 use crate::error::{Spot, Track};
-use crate::escape::quote;
-use crate::path::Segment;
+use crate::text::escape::quote;
+use crate::text::path::Segment;
 
 /// Reads a key without copying it when the input allows.
 pub(crate) struct Key;

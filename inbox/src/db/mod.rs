@@ -1,6 +1,7 @@
 //! The database under the inbox: the pool, which database it is, the tables' names, whose
-//! clock tells the time, and, on SQLite, which file it opened. The inbox and the workers both
-//! reach the database through this.
+//! clock tells the time, and, on SQLite, which file it opened; its schema ([`schema`]) and
+//! every statement on the deliveries ([`deliveries`]). The inbox and the workers both reach
+//! the database through this, and it knows neither.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,9 +9,12 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
+pub(crate) mod deliveries;
+pub(crate) mod schema;
+
 use crate::clock::Clock;
 use crate::error::InboxError;
-use crate::schema::{self, Tables};
+use schema::Tables;
 
 /// Which database the inbox is on: the statements are the same but for how a worker claims
 /// and how the database tells the time.

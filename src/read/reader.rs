@@ -9,8 +9,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{Spot, Track};
-use crate::extra::{duplicate, Key, StrictValue};
-use crate::path::Segment;
+use crate::read::extra::{duplicate, Key, StrictValue};
+use crate::text::path::Segment;
 
 /// One object being read, and where its failures are recorded.
 #[derive(Clone, Copy)]
@@ -144,7 +144,7 @@ impl<'t> ObjectReader<'t> {
 /// Either way the reader's body is written by hand.
 macro_rules! object_reader {
     ($reader:ident reads $model:ty) => {
-        pub(crate) struct $reader<'t>(pub $crate::reader::ObjectReader<'t>);
+        pub(crate) struct $reader<'t>(pub $crate::read::reader::ObjectReader<'t>);
 
         impl<'de> serde::de::DeserializeSeed<'de> for $reader<'_> {
             type Value = $model;
@@ -160,13 +160,13 @@ macro_rules! object_reader {
         impl<'de> serde::Deserialize<'de> for $model {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let track = $crate::error::Track::default();
-                let reader = $reader($crate::reader::ObjectReader::new(&track));
+                let reader = $reader($crate::read::reader::ObjectReader::new(&track));
                 serde::de::DeserializeSeed::deserialize(reader, deserializer)
             }
         }
     };
     ($reader:ident fills $model:ty = $placeholder:expr) => {
-        pub(crate) struct $reader<'t>(pub $crate::reader::ObjectReader<'t>);
+        pub(crate) struct $reader<'t>(pub $crate::read::reader::ObjectReader<'t>);
 
         impl $reader<'_> {
             /// The value the reader starts from: cheap, allocation-free, fully overwritten
@@ -179,9 +179,10 @@ macro_rules! object_reader {
         impl<'de> serde::Deserialize<'de> for $model {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 let track = $crate::error::Track::default();
-                let reader = $reader($crate::reader::ObjectReader::new(&track));
+                let reader = $reader($crate::read::reader::ObjectReader::new(&track));
                 let mut value = $reader::placeholder();
-                $crate::reader::Fill::new(reader, &mut value).deserialize_into(deserializer)?;
+                $crate::read::reader::Fill::new(reader, &mut value)
+                    .deserialize_into(deserializer)?;
                 Ok(value)
             }
         }

@@ -56,7 +56,7 @@ pub trait FromWireText: Sized {
 impl FromWireText for NaiveDate {
     fn from_wire_text(text: &str) -> Option<Self> {
         let text = text.trim();
-        if let Some(date) = crate::wire::fast_date(text.as_bytes()) {
+        if let Some(date) = crate::read::wire::fast_date(text.as_bytes()) {
             return Some(date);
         }
         // chrono's `%Y` reads any number of digits, with a sign: it would take `12/03/20` for
@@ -97,7 +97,7 @@ impl FromWireText for NaiveDate {
 impl FromWireText for NaiveTime {
     fn from_wire_text(text: &str) -> Option<Self> {
         let text = text.trim();
-        if let Some(time) = crate::wire::fast_time(text.as_bytes()) {
+        if let Some(time) = crate::read::wire::fast_time(text.as_bytes()) {
             return Some(time);
         }
         const FORMATS: [&str; 6] = [

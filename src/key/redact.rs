@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use crate::escape::{escape_text, push_quoted};
+use crate::text::escape::{escape_text, push_quoted};
 
 /// What a key's text is replaced with: the same whatever the key, so that it shows neither
 /// the key nor its length.
@@ -193,6 +193,21 @@ fn ends_of(piece: &str, form: &str, at_end: bool) -> usize {
         .unwrap_or(0)
 }
 
+/// What the `ClinchPadWebhook` extractors' `Debug` shows: the payload (whose `Debug` hides
+/// its key) and the body's length, never the body, which holds the key as it came.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub(crate) struct WebhookDebug<'p>(pub(crate) &'p crate::Payload, pub(crate) usize);
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+impl std::fmt::Debug for WebhookDebug<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClinchPadWebhook")
+            .field("payload", self.0)
+            .field("body", &format_args!("<{} bytes>", self.1))
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,7 +236,7 @@ mod tests {
         for shown in [
             format!("{secret:?}"),
             serde_json::to_string(secret).unwrap(),
-            crate::escape::quote(secret),
+            crate::text::escape::quote(secret),
             format!("\"{}\"", escape_text(secret)),
         ] {
             assert_eq!(

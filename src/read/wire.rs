@@ -16,7 +16,7 @@ use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use serde::de::{self, Deserializer, Visitor};
 use serde_json::Value;
 
-use crate::escape::quote;
+use crate::text::escape::quote;
 
 /// Reads a number from text written exactly as a JSON number (RFC 8259: no leading zeros, no
 /// `+`, no bare `.`); `None` for anything else or a value beyond `f64`'s range.

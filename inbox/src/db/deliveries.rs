@@ -1,0 +1,290 @@
+//! Every statement on the deliveries table, each one change of state: a row stored, read,
+//! made due again, claimed, given back, or released with what came of its attempt. The rules
+//! around them (what is a duplicate, when to try again, how long a claim lasts) are the
+//! inbox's and the worker's; the times are the database's clock unless a test sets one.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{Backend, Db};
+use crate::entry::{Entry, State};
+use crate::error::InboxError;
+
+/// The columns of an [`Entry`], in its order.
+const COLUMNS: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
+    received_at, typed, drift, body, state, attempts, next_attempt_at, last_error, finished_at, \
+    conflict_of, verified";
+
+/// The columns a store writes, in the order of its parameters.
+const INSERTED: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
+    received_at, typed, drift, body, state, attempts, next_attempt_at, verified, conflict_of";
+
+/// A delivery about to be stored.
+pub(crate) struct NewRow<'a> {
+    pub activity_id: Option<&'a str>,
+    pub activity_type: Option<&'a str>,
+    pub lead_id: Option<&'a str>,
+    pub created_at: Option<i64>,
+    pub typed: bool,
+    pub drift: Option<String>,
+    pub verified: bool,
+    pub body: String,
+}
+
+impl Db {
+    /// Stores `row` under `key` with `body`, pending and due now (beside the row of
+    /// `conflict_of`, for a conflict), unless a row has that key already: whether it was
+    /// stored.
+    pub async fn insert(
+        &self,
+        row: &NewRow<'_>,
+        key: &str,
+        body: &str,
+        conflict_of: Option<&str>,
+    ) -> Result<bool, InboxError> {
+        let table = &self.tables.deliveries;
+        let now = self.now(10);
+        let values = format!("$1, $2, $3, $4, $5, {now}, $6, $7, $8, 'pending', 0, {now}, $9, $11");
+        let statement = format!(
+            "INSERT INTO {table} ({INSERTED}) VALUES ({values}) \
+             ON CONFLICT (delivery_key) DO NOTHING"
+        );
+        let inserted = bind_row(
+            sqlx::query(&statement),
+            row,
+            key,
+            body,
+            self.now_param(),
+            conflict_of,
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(inserted.rows_affected() > 0)
+    }
+
+    /// The body stored under `key`.
+    pub async fn body(&self, key: &str) -> Result<Option<String>, InboxError> {
+        let table = &self.tables.deliveries;
+        let body = sqlx::query(&format!("SELECT body FROM {table} WHERE delivery_key = $1"))
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|row| row.try_get("body"))
+            .transpose()?;
+        Ok(body)
+    }
+
+    /// The latest deliveries first, at most `limit`, only those in `state` when given.
+    pub async fn list(&self, state: Option<State>, limit: u32) -> Result<Vec<Entry>, InboxError> {
+        let table = &self.tables.deliveries;
+        let rows = match state {
+            Some(state) => {
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM {table} WHERE state = $1 \
+                     ORDER BY received_at DESC, delivery_key LIMIT $2"
+                ))
+                .bind(state.as_str())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM {table} ORDER BY received_at DESC, delivery_key LIMIT $1"
+                ))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter().map(entry).collect()
+    }
+
+    /// The delivery stored under `key`.
+    pub async fn get(&self, key: &str) -> Result<Option<Entry>, InboxError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM {} WHERE delivery_key = $1",
+            self.tables.deliveries
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(entry).transpose()
+    }
+
+    /// Makes the delivery under `key` pending and due now, its attempts counted afresh,
+    /// unless a worker has it: whether it was changed.
+    pub async fn retry(&self, key: &str) -> Result<bool, InboxError> {
+        let changed = sqlx::query(&format!(
+            "UPDATE {} SET state = 'pending', attempts = 0, next_attempt_at = {}, \
+             claimed_by = NULL, finished_at = NULL WHERE delivery_key = $1 AND state <> 'running'",
+            self.tables.deliveries,
+            self.now(2)
+        ))
+        .bind(key)
+        .bind(self.now_param())
+        .execute(&self.pool)
+        .await?;
+        Ok(changed.rows_affected() > 0)
+    }
+
+    /// [`retry`](Db::retry) for every dead delivery; how many there were.
+    pub async fn retry_dead(&self) -> Result<u64, InboxError> {
+        let changed = sqlx::query(&format!(
+            "UPDATE {} SET state = 'pending', attempts = 0, next_attempt_at = {}, \
+             claimed_by = NULL, finished_at = NULL WHERE state = 'dead'",
+            self.tables.deliveries,
+            self.now(1)
+        ))
+        .bind(self.now_param())
+        .execute(&self.pool)
+        .await?;
+        Ok(changed.rows_affected())
+    }
+
+    /// Claims the oldest due delivery for `worker`, for `lease_ms`: a pending one whose time
+    /// has come, or a running one whose worker's claim has expired, by the database's clock.
+    pub async fn claim(&self, worker: &str, lease_ms: i64) -> Result<Option<Entry>, InboxError> {
+        let lock = match self.backend {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            // One statement under the database's write lock.
+            Backend::Sqlite => "",
+        };
+        let table = &self.tables.deliveries;
+        let now = self.now(3);
+        let row = sqlx::query(&format!(
+            "UPDATE {table} SET state = 'running', attempts = attempts + 1, \
+             claimed_by = $1, next_attempt_at = {now} + $2 \
+             WHERE delivery_key = (SELECT delivery_key FROM {table} \
+               WHERE state IN ('pending', 'running') AND next_attempt_at <= {now} \
+               ORDER BY next_attempt_at, delivery_key LIMIT 1{lock}) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(worker)
+        .bind(lease_ms)
+        .bind(self.now_param())
+        // Read to its end: on SQLite a statement with RETURNING commits only once it is done,
+        // and one left half read would hold the write lock while the next statement, on
+        // another of the pool's connections, waits for it.
+        .fetch_all(&self.pool)
+        .await?;
+        row.first().map(entry).transpose()
+    }
+
+    /// Gives the delivery under `key` back from `worker`: pending, due now, its attempt not
+    /// counted. Whether it was still that worker's.
+    pub async fn give_back(&self, key: &str, worker: &str) -> Result<bool, InboxError> {
+        let changed = sqlx::query(&format!(
+            "UPDATE {} SET state = 'pending', attempts = attempts - 1, next_attempt_at = {}, \
+             claimed_by = NULL WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running'",
+            self.tables.deliveries,
+            self.now(3)
+        ))
+        .bind(key)
+        .bind(worker)
+        .bind(self.now_param())
+        .execute(&self.pool)
+        .await?;
+        Ok(changed.rows_affected() > 0)
+    }
+
+    /// Moves the delivery under `key` from `running` to `state` (due again `wait` ms from now
+    /// when that is `pending`, finished now otherwise), with `error` as its last, if it is
+    /// still `worker`'s: when it is due next (another worker took it when this one's claim
+    /// expired otherwise).
+    pub async fn release(
+        &self,
+        key: &str,
+        worker: &str,
+        state: &str,
+        wait: Option<i64>,
+        error: Option<&str>,
+    ) -> Result<Option<i64>, InboxError> {
+        let now = self.now(6);
+        let finished = match wait {
+            Some(_) => "NULL".to_owned(),
+            None => now.clone(),
+        };
+        let row = sqlx::query(&format!(
+            "UPDATE {} SET state = $3, next_attempt_at = {now} + $4, finished_at = {finished}, \
+             claimed_by = NULL, last_error = $5 \
+             WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running' \
+             RETURNING next_attempt_at",
+            self.tables.deliveries
+        ))
+        .bind(key)
+        .bind(worker)
+        .bind(state)
+        .bind(wait.unwrap_or(0))
+        .bind(error)
+        .bind(self.now_param())
+        // Read to its end, as a claim is (see `claim`).
+        .fetch_all(&self.pool)
+        .await?;
+        row.first()
+            .map(|row| row.try_get::<i64, _>("next_attempt_at"))
+            .transpose()
+            .map_err(InboxError::from)
+    }
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a row's values as the store's statements take them: `$1` the key, `$2`...`$9` the
+/// row, `$10` the time (when not the database's), `$11` the key it conflicts with.
+fn bind_row<'q>(
+    query: Query<'q>,
+    row: &NewRow<'_>,
+    key: &str,
+    body: &str,
+    now: Option<i64>,
+    conflict_of: Option<&str>,
+) -> Query<'q> {
+    query
+        .bind(key.to_owned())
+        .bind(row.activity_id.map(column_text))
+        .bind(row.activity_type.map(column_text))
+        .bind(row.lead_id.map(column_text))
+        .bind(row.created_at)
+        .bind(i64::from(row.typed))
+        .bind(row.drift.clone())
+        .bind(body.to_owned())
+        .bind(i64::from(row.verified))
+        .bind(now)
+        .bind(conflict_of.map(str::to_owned))
+}
+
+/// Text for a column that PostgreSQL must hold: a NUL written `\u{0}` (its body keeps it as
+/// it came, escaped as JSON writes it).
+fn column_text(text: &str) -> String {
+    text.replace('\0', "\\u{0}")
+}
+
+/// An [`Entry`] from a row of [`COLUMNS`].
+fn entry(row: &AnyRow) -> Result<Entry, InboxError> {
+    let state: String = row.try_get("state")?;
+    Ok(Entry {
+        key: row.try_get("delivery_key")?,
+        activity_id: row.try_get("activity_id")?,
+        activity_type: row.try_get("activity_type")?,
+        lead_id: row.try_get("lead_id")?,
+        created_at: row.try_get("created_at")?,
+        received_at: row.try_get("received_at")?,
+        typed: row.try_get::<i64, _>("typed")? != 0,
+        drift: row.try_get("drift")?,
+        body: row.try_get("body")?,
+        state: State::from_db(&state).ok_or_else(|| {
+            InboxError::Database(sqlx::Error::Decode(
+                format!("unknown state {state:?}").into(),
+            ))
+        })?,
+        attempts: row.try_get("attempts")?,
+        next_attempt_at: row.try_get("next_attempt_at")?,
+        last_error: row.try_get("last_error")?,
+        finished_at: row.try_get("finished_at")?,
+        conflict_of: row.try_get("conflict_of")?,
+        verified: row
+            .try_get::<Option<i64>, _>("verified")?
+            .map(|verified| verified != 0),
+    })
+}
