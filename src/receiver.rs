@@ -5,12 +5,10 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::key::handshake::KEY_FIELD;
 use crate::parse::{parse_tolerant, read_value};
 use crate::read::query;
 use crate::{parse, verify_key, Delivery, Error, HandshakeKey, Payload, ReceivedKey, Rejection};
-
-/// The name of the key, as a body field and as a query parameter.
-pub(crate) const KEY_FIELD: &str = "handshake_key";
 
 /// Everything a ClinchPad webhook endpoint checks, in code that knows no framework: the body
 /// limit, the handshake key (from the body field `handshake_key` and from `handshake_key`

@@ -11,6 +11,9 @@ use subtle::{Choice, ConstantTimeEq};
 
 use crate::{Error, VarProblem};
 
+/// The name of the key, as a body field and as a query parameter.
+pub(crate) const KEY_FIELD: &str = "handshake_key";
+
 /// The handshake key you expect: the one set for the webhook in ClinchPad.
 ///
 /// Build it once, at start-up. Every way of building one refuses an empty key

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use super::handshake::KEY_FIELD;
 use crate::read::scan::Scanner;
 
 /// The body of a delivery with every `handshake_key` member of its top-level object removed,
@@ -59,7 +60,7 @@ pub fn strip_handshake_key(body: &[u8]) -> Option<Vec<u8>> {
 /// assert_eq!(strip_handshake_key_from_query("a=1"), "a=1");
 /// ```
 pub fn strip_handshake_key_from_query(query: &str) -> Cow<'_, str> {
-    if crate::read::query::values(query, crate::receiver::KEY_FIELD)
+    if crate::read::query::values(query, KEY_FIELD)
         .next()
         .is_none()
     {
@@ -68,10 +69,7 @@ pub fn strip_handshake_key_from_query(query: &str) -> Cow<'_, str> {
     let kept: Vec<&str> = query
         .split('&')
         .filter(|pair| {
-            !pair.is_empty()
-                && crate::read::query::values(pair, crate::receiver::KEY_FIELD)
-                    .next()
-                    .is_none()
+            !pair.is_empty() && crate::read::query::values(pair, KEY_FIELD).next().is_none()
         })
         .collect();
     Cow::Owned(kept.join("&"))
