@@ -28,8 +28,23 @@ use super::{send, Ui};
 use crate::connections::{Connections, HEAD_TIMEOUT};
 
 const PAGE: &str = include_str!("index.html");
-const SCRIPT: &str = include_str!("app.js");
 const STYLES: &str = include_str!("app.css");
+
+/// The page's script, each file at its path: the entry, `app.js`, and the ES modules it
+/// imports, served as they are written (a browser loads modules with no build step).
+const SCRIPTS: [(&str, &str); 11] = [
+    ("/app.js", include_str!("app.js")),
+    ("/js/actions.js", include_str!("js/actions.js")),
+    ("/js/detail.js", include_str!("js/detail.js")),
+    ("/js/diff.js", include_str!("js/diff.js")),
+    ("/js/dom.js", include_str!("js/dom.js")),
+    ("/js/format.js", include_str!("js/format.js")),
+    ("/js/list.js", include_str!("js/list.js")),
+    ("/js/live.js", include_str!("js/live.js")),
+    ("/js/paths.js", include_str!("js/paths.js")),
+    ("/js/state.js", include_str!("js/state.js")),
+    ("/js/tree.js", include_str!("js/tree.js")),
+];
 
 /// The policy: this server's script, styles and connections only; nothing inline, no
 /// frames, no forms, no base.
@@ -103,8 +118,12 @@ async fn route(ui: &Arc<Ui>, request: Request<Incoming>) -> Answer {
     // Any cookie of that name: another server of 127.0.0.1 can set one for this port too, and
     // must not hide the session behind it.
     let session = cookies(headers, &ui.cookie_name()).any(|given| ui.has_session(given));
+    // The script's files, as the styles, need no session: they hold nothing of the requests.
+    let script = SCRIPTS.iter().find(|(at, _)| *at == path);
+    if let (&Method::GET, Some(&(_, script))) = (request.method(), script) {
+        return asset("text/javascript; charset=utf-8", script);
+    }
     match (request.method(), path.as_str()) {
-        (&Method::GET, "/app.js") => asset("text/javascript; charset=utf-8", SCRIPT),
         (&Method::GET, "/app.css") => asset("text/css; charset=utf-8", STYLES),
         (&Method::GET, "/favicon.ico") => empty(StatusCode::NO_CONTENT),
         (&Method::GET, "/open") => open(ui, &query, session),
@@ -450,6 +469,21 @@ mod tests {
         assert!(!safe.contains('\u{2028}'));
         let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
         assert_eq!(back["lead"], "</script><script>alert(1)</script>&\u{2028}");
+    }
+
+    #[test]
+    fn every_module_the_script_imports_is_served() {
+        for (at, text) in SCRIPTS {
+            let folder = &at[..at.rfind('/').unwrap_or(0)];
+            for imported in text.split("from './").skip(1) {
+                let file = imported.split('\'').next().unwrap_or_default();
+                let path = format!("{folder}/{file}");
+                assert!(
+                    SCRIPTS.iter().any(|(served, _)| *served == path),
+                    "{at} imports {path}, which is not served"
+                );
+            }
+        }
     }
 
     #[test]
