@@ -6,7 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::key::handshake::KEY_FIELD;
-use crate::parse::{parse_tolerant, read_value};
+use crate::parse::parse_tolerant;
+use crate::read::body::read_value;
 use crate::read::query;
 use crate::{parse, verify_key, Delivery, Error, HandshakeKey, Payload, ReceivedKey, Rejection};
 
