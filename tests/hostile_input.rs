@@ -1,11 +1,7 @@
 //! Bad input, class by class: what the crate does with each, asserted by error variant, path
 //! and position. Nothing here may panic or overflow the stack.
-//!
-//! The 50 MB test is `#[ignore]`d (slow in a debug build); CI runs it with
-//! `cargo test --release -- --ignored`.
 
 use std::path::Path;
-use std::time::Instant;
 
 // Every error these tests meet goes through `oracles::parse`, which checks that its message is
 // one bounded line.
@@ -334,122 +330,7 @@ fn nesting_up_to_the_limit_is_kept_and_fits_a_small_stack() {
 // ---------------------------------------------------------------------------------------------
 // Size.
 
-/// A `note:created` payload whose `note_content` is `size` bytes of prose with escapes.
-fn note_payload(size: usize) -> (Vec<u8>, String) {
-    let line = "Called back about the renewal; they want the \"pro\" plan, net 30 — café.\n";
-    let note: String = line.chars().cycle().take(size).collect();
-    let body = json!({
-        "activity": {"_id": "a1", "created_at": "2014-01-10T09:37:58Z",
-                     "type": "note:created", "note_content": note},
-        "lead": {"_id": "l1", "name": "Acme"},
-        "handshake_key": KEY
-    });
-    (serde_json::to_vec(&body).unwrap(), note)
-}
-
-/// Nanoseconds per byte of one call of `parse` on `body`, over `reps` calls.
-fn ns_per_byte(body: &[u8], reps: usize) -> f64 {
-    let start = Instant::now();
-    for _ in 0..reps {
-        std::hint::black_box(parse(std::hint::black_box(body)).unwrap());
-    }
-    start.elapsed().as_secs_f64() * 1e9 / (reps * body.len()) as f64
-}
-
-/// Parse time per byte of a 50 MB note and of a 50 KB one, and their ratio: medians over
-/// seven rounds of one 50 MB parse then a thousand 50 KB ones, the ratio taken within each
-/// round so that both sides of it saw the same load on the machine. Checks first that both
-/// notes come out whole.
-fn note_scaling() -> (f64, f64, f64) {
-    const BIG: usize = 50_000_000;
-    const SMALL: usize = 50_000;
-    let (big, big_note) = note_payload(BIG);
-    let (small, small_note) = note_payload(SMALL);
-    for (body, note) in [(&big, big_note), (&small, small_note)] {
-        match parse(body).unwrap().activity.kind {
-            ActivityKind::NoteCreated(NoteCreated { note_content }) => {
-                assert!(note_content == note)
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-    let (mut big_ns, mut small_ns, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    for _ in 0..7 {
-        big_ns.push(ns_per_byte(&big, 1));
-        small_ns.push(ns_per_byte(&small, BIG / SMALL));
-        ratios.push(big_ns.last().unwrap() / small_ns.last().unwrap());
-    }
-    let median = |values: &mut Vec<f64>| {
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
-    };
-    (
-        median(&mut big_ns),
-        median(&mut small_ns),
-        median(&mut ratios),
-    )
-}
-
-/// Set in the process that `a_50_mb_note_parses_in_linear_time` starts to measure in.
-const MEASURING_CHILD: &str = "CLINCHPAD_WEBHOOK_LINEAR_TIME_CHILD";
-
-/// A 50 MB note parses, at most 2× the cost per byte of a 50 KB one.
-///
-/// Allocations over 32 MiB get fresh pages from the kernel, zeroed on first touch, on every
-/// parse, where the 50 KB parses reuse the heap. On the machine this was written on, that
-/// alone takes the 50 MB parse to 2.0–2.7× per byte (a plain copy of the body into a new
-/// `String` scales worse still, 3–4.5×). So the 2× bound is checked in a child process, this
-/// test started again with glibc keeping freed memory for reuse: the parser's own scaling.
-/// `MALLOC_MMAP_THRESHOLD_` and `MALLOC_TRIM_THRESHOLD_` keep large blocks in the heap, and
-/// `MALLOC_ARENA_MAX=1` makes that the heap of the test's thread too: a thread's own arena
-/// holds at most 64 MiB and hands a freed 50 MB block back to the kernel whatever the
-/// thresholds say (without it the ratio measured 1.9–2.0×, with it 1.3×). Elsewhere than
-/// glibc these variables do nothing. This process prints the default allocator's figure and
-/// holds it to 5×, far below what a parse superlinear in the note's length would cost (about
-/// 1000×).
-#[test]
-#[ignore = "parses 50 MB many times: slow in a debug build; CI runs it with --release --ignored"]
-fn a_50_mb_note_parses_in_linear_time() {
-    let (big_ns, small_ns, ratio) = note_scaling();
-    let figures =
-        format!("50 MB {big_ns:.3} ns/byte, 50 KB {small_ns:.3} ns/byte, ratio {ratio:.2}");
-    if std::env::var_os(MEASURING_CHILD).is_some() {
-        eprintln!("allocator keeping freed memory: {figures}");
-        assert!(
-            ratio < 2.0,
-            "a 50 MB note costs {ratio:.2}× per byte what a 50 KB one does"
-        );
-        return;
-    }
-    eprintln!("default allocator: {figures}");
-    assert!(
-        ratio < 5.0,
-        "a 50 MB note costs {ratio:.2}× per byte what a 50 KB one does"
-    );
-    let child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "a_50_mb_note_parses_in_linear_time",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env(MEASURING_CHILD, "1")
-        .env("MALLOC_MMAP_THRESHOLD_", "4294967296")
-        .env("MALLOC_TRIM_THRESHOLD_", "4294967296")
-        .env("MALLOC_ARENA_MAX", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&child.stderr);
-    eprint!("{stderr}");
-    assert!(
-        child.status.success(),
-        "the measurement with memory reuse failed"
-    );
-    assert!(
-        stderr.contains("allocator keeping freed memory"),
-        "the child did not measure"
-    );
-}
+// A 50 MB note: `tests/large_body.rs`, which counts its allocations.
 
 /// A 1 MB key is an unknown field like any other: kept whole, written back. An error about
 /// such a key has it whole in its path, and a message of a few hundred bytes.
