@@ -98,6 +98,7 @@ async fn list(
                 "last_error": entry.last_error,
                 "conflict_of": entry.conflict_of,
                 "verified": entry.verified,
+                "recovered_at": entry.recovered_at,
             }));
         }
         return Ok(ExitCode::SUCCESS);
@@ -139,6 +140,9 @@ async fn list(
                     shown_short(first, 24),
                     shown_short(entry.last_error.as_deref().unwrap_or(""), 60)
                 ),
+                None if entry.recovered_at.is_some() && entry.last_error.is_none() => {
+                    "(recovered by backfill)".to_owned()
+                }
                 None => shown_short(entry.last_error.as_deref().unwrap_or(""), 80),
             },
         );
@@ -193,6 +197,15 @@ fn describe(entry: &Entry) -> String {
             None => "not recorded (stored by an earlier version)",
         },
     );
+    if let Some(at) = entry.recovered_at {
+        line(
+            "recovered",
+            &format!(
+                "{} UTC, from ClinchPad's REST API by a backfill: its lead as it was then, not when it happened",
+                time(at)
+            ),
+        );
+    }
     let tries = match entry.attempts {
         1 => "1 attempt".to_owned(),
         n => format!("{n} attempts"),

@@ -12,6 +12,8 @@
 // unused.
 #![cfg_attr(not(feature = "net"), allow(dead_code))]
 
+#[cfg(feature = "net")]
+mod backfill;
 mod capture;
 #[cfg(feature = "net")]
 mod client;
@@ -80,6 +82,71 @@ enum Command {
     Replay(ReplayArgs),
     #[cfg(feature = "net")]
     Inbox(InboxArgs),
+    #[cfg(feature = "net")]
+    Backfill(BackfillArgs),
+}
+
+/// Recover into the inbox what ClinchPad's webhook never delivered, from its REST API.
+///
+/// ClinchPad does not send a failed delivery again. After an outage of the receiver, run
+/// `backfill --since` with the outage's start: it pages through ClinchPad's activities from
+/// the newest, stores each one the inbox does not hold as the webhook would have sent it
+/// (marked recovered; its lead's stage as it is now, not as it was then), and stops at the
+/// first activity older than --since. The workers then process them as any other delivery;
+/// a real delivery that comes later is a duplicate.
+///
+/// Without --since it goes down to the newest activity of the last finished backfill (less
+/// 10 minutes), or, the first time, to a run of 100 activities the webhook delivered. With
+/// --every it runs again every so often, beside the workers, until Ctrl-C or SIGTERM.
+///
+/// The API key (ClinchPad: Settings → API) comes from $CLINCHPAD_API_KEY or --api-key-file,
+/// never from an argument; it is never printed, logged or stored. Calls stay within --budget
+/// an hour (ClinchPad allows 1,200); a run that spends it stops, and the next goes on from
+/// there.
+///
+/// Exit status: 0 when it finished; 1 when it stopped before its end (budget spent, ClinchPad
+/// unreachable or failing, the inbox's database failing): run it again to go on; 2 for a
+/// usage error, a missing API key, an inbox that cannot be opened, or a key ClinchPad refuses.
+///
+///   clinchpad-webhook backfill --store sqlite://inbox.db --since 2026-12-05T09:30:00Z
+///   clinchpad-webhook backfill --store sqlite://inbox.db --since 6h --type note:created
+///   clinchpad-webhook backfill --store postgres://app@db/app --every 15m --json
+#[cfg(feature = "net")]
+#[derive(Args)]
+#[command(verbatim_doc_comment)]
+pub struct BackfillArgs {
+    /// The inbox's database: sqlite://FILE or postgres://USER@HOST/DATABASE
+    #[arg(long, env = "CLINCHPAD_INBOX", value_name = "URL")]
+    store: Option<String>,
+
+    /// Go back to TIME: 2026-12-05T09:30:00Z, 2026-12-05 (midnight UTC), or an age (90m, 6h, 2d)
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+
+    /// Only activities of TYPE, e.g. note:created (repeatable, or comma-separated)
+    #[arg(long = "type", value_name = "TYPE")]
+    types: Vec<String>,
+
+    /// Run again every DURATION (30s, 15m, 1h) until stopped
+    #[arg(long, value_name = "DURATION")]
+    every: Option<String>,
+
+    /// Make at most N calls to ClinchPad's API in any hour
+    #[arg(long, value_name = "N", default_value_t = clinchpad_webhook_inbox::api::DEFAULT_BUDGET,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(clinchpad_webhook_inbox::api::HOURLY_LIMIT)))]
+    budget: u32,
+
+    /// Activities asked for per call [default: 100]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    page_size: Option<u32>,
+
+    /// Read the API key from FILE (one line) instead of $CLINCHPAD_API_KEY
+    #[arg(long, value_name = "FILE")]
+    api_key_file: Option<std::path::PathBuf>,
+
+    /// ClinchPad's API at URL: https://, or http:// on this machine for a test double
+    #[arg(long, value_name = "URL", default_value = clinchpad_webhook_inbox::api::DEFAULT_BASE_URL)]
+    api_url: String,
 }
 
 /// Look into the inbox `listen --store` (or an application) keeps deliveries in, retry them,
@@ -359,7 +426,7 @@ fn main() -> ExitCode {
             ..
         }) => sending.key.iter().cloned().collect(),
         #[cfg(feature = "net")]
-        Command::Inbox(_) => Vec::new(),
+        Command::Inbox(_) | Command::Backfill(_) => Vec::new(),
     };
     let keys = match keys(given) {
         Ok(keys) => keys,
@@ -395,6 +462,10 @@ fn main() -> ExitCode {
         #[cfg(feature = "net")]
         Command::Inbox(args) => {
             runtime().map(|runtime| runtime.block_on(inbox::run(args, first, &out)))
+        }
+        #[cfg(feature = "net")]
+        Command::Backfill(args) => {
+            runtime().map(|runtime| runtime.block_on(backfill::run(args, &out)))
         }
     };
     result.unwrap_or_else(|problem| {

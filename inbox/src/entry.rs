@@ -14,7 +14,8 @@ pub enum Stored {
     /// It was not there: stored, to be processed.
     New,
     /// The same delivery was there already (the same key, and the same body without its
-    /// key): nothing changed.
+    /// key): nothing changed. Or the same activity, recovered from ClinchPad's API by a
+    /// backfill: a verified delivery takes its place while no worker has taken it.
     Duplicate,
     /// A delivery with the same key but another body was there: this one is kept too, as a
     /// row of its own whose [`conflict_of`](Entry::conflict_of) names the first, and processed
@@ -106,6 +107,13 @@ pub struct Entry {
     /// key of that one. See [`Stored::Conflict`].
     pub conflict_of: Option<String>,
     /// Whether the receiver that took it checked its handshake key (`false`: it was taken
-    /// unverified); `None` for a delivery stored before the inbox kept this.
+    /// unverified); `None` for a delivery stored before the inbox kept this. A delivery
+    /// recovered from ClinchPad's API is verified: it came over HTTPS, asked for with the
+    /// account's API key.
     pub verified: Option<bool>,
+    /// When it was recovered from ClinchPad's REST API by a backfill, in milliseconds since
+    /// the epoch; `None` for a delivery the webhook sent (and for a recovered one whose
+    /// webhook delivery came later, before any worker took it: the sent body replaced the
+    /// recovered one).
+    pub recovered_at: Option<i64>,
 }

@@ -178,8 +178,14 @@ impl Inbox {
         }
     }
 
-    fn db(&self) -> &Db {
+    pub(crate) fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// Whose keys are masked in what is stored.
+    #[cfg(feature = "backfill")]
+    pub(crate) fn masking(&self) -> &Masking {
+        &self.inner.masking
     }
 
     /// Keeps a delivery that a [`Receiver`] accepted, once: new; a duplicate of one stored
@@ -213,6 +219,7 @@ impl Inbox {
             drift: delivery.error().map(ToString::to_string),
             verified: delivery.is_verified(),
             body,
+            recovered_at: None,
         };
         self.insert(row).await
     }
@@ -237,6 +244,7 @@ impl Inbox {
             drift: None,
             verified: receiver.is_verified(),
             body,
+            recovered_at: None,
         };
         self.insert(row).await
     }
@@ -270,9 +278,21 @@ impl Inbox {
         // a key of its own, once per body. The same delivery is the same JSON once read: a
         // resend whose key sat elsewhere, or whose spacing differs, is no conflict.
         let canonical = canonical_hash(&body);
-        let first = db.body(&key).await?;
-        if first.is_some_and(|first| canonical_hash(&first) == canonical) {
-            return Ok(Stored::Duplicate);
+        match db.body(&key).await? {
+            // Recovered from the API before the webhook's delivery came: the same activity.
+            // What ClinchPad sent says how the lead stood then, which the recovered body
+            // cannot: it takes the recovered one's place while no worker has taken that one,
+            // if it was verified (an unverified body must not overwrite one from the API).
+            Some((_, true)) => {
+                if row.verified {
+                    db.replace_recovered(row, &key, &body).await?;
+                }
+                return Ok(Stored::Duplicate);
+            }
+            Some((first, false)) if canonical_hash(&first) == canonical => {
+                return Ok(Stored::Duplicate)
+            }
+            _ => {}
         }
         let conflict = conflict_key(&key, &canonical);
         Ok(match db.insert(row, &conflict, &body, Some(&key)).await? {

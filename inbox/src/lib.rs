@@ -44,6 +44,8 @@
 pub mod actix;
 #[cfg(feature = "axum")]
 pub mod axum;
+#[cfg(feature = "backfill")]
+mod backfill;
 mod clock;
 mod db;
 mod delivery_key;
@@ -54,6 +56,11 @@ mod masking;
 mod url;
 mod worker;
 
+#[cfg(feature = "backfill")]
+pub use backfill::{Backfill, BackfillCause, BackfillError, BackfillReport, Reached};
+/// ClinchPad's REST API client the backfill uses: `clinchpad_webhook_api`, re-exported.
+#[cfg(feature = "backfill")]
+pub use clinchpad_webhook_api as api;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::{Entry, State, Stored};
 pub use error::InboxError;
@@ -64,7 +71,7 @@ pub use worker::{Handler, HandlerFuture, Outcome, Report, Worker};
 /// The README's Rust examples, compiled and run as doctests so that they stay true: here, where
 /// both this crate and the library are at hand, with every feature on (they show the framework
 /// adapters, the test support and the inbox).
-#[cfg(all(doctest, feature = "axum", feature = "actix-web"))]
+#[cfg(all(doctest, feature = "axum", feature = "actix-web", feature = "backfill"))]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 

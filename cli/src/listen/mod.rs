@@ -18,6 +18,8 @@ mod record;
 mod request;
 mod serve;
 
+pub(crate) use serve::StopSignal;
+
 use std::fs::File;
 use std::io::Write;
 use std::process::ExitCode;

@@ -56,14 +56,14 @@ pub(super) async fn serve(listener: TcpListener, state: Arc<State>, mut stop: St
 /// Ctrl-C, or SIGTERM where there is one: listened for from the moment this is made, so that
 /// a stop that comes as soon as `listen` says it listens is a clean stop too.
 #[cfg(unix)]
-pub(super) struct StopSignal {
+pub(crate) struct StopSignal {
     interrupt: tokio::signal::unix::Signal,
     terminate: tokio::signal::unix::Signal,
 }
 
 #[cfg(unix)]
 impl StopSignal {
-    pub(super) fn new() -> Result<Self, String> {
+    pub(crate) fn new() -> Result<Self, String> {
         use tokio::signal::unix::{signal, SignalKind};
         let listen = |kind| signal(kind).map_err(|err| format!("cannot listen for signals: {err}"));
         Ok(StopSignal {
@@ -72,7 +72,7 @@ impl StopSignal {
         })
     }
 
-    async fn wait(&mut self) {
+    pub(crate) async fn wait(&mut self) {
         tokio::select! {
             _ = self.interrupt.recv() => {}
             _ = self.terminate.recv() => {}
@@ -81,15 +81,15 @@ impl StopSignal {
 }
 
 #[cfg(not(unix))]
-pub(super) struct StopSignal;
+pub(crate) struct StopSignal;
 
 #[cfg(not(unix))]
 impl StopSignal {
-    pub(super) fn new() -> Result<Self, String> {
+    pub(crate) fn new() -> Result<Self, String> {
         Ok(StopSignal)
     }
 
-    async fn wait(&mut self) {
+    pub(crate) async fn wait(&mut self) {
         let _ = tokio::signal::ctrl_c().await;
     }
 }

@@ -29,6 +29,8 @@ pub fn command(args: &[&str], env_key: Option<&str>) -> Command {
         .args(args)
         .current_dir(root())
         .env_remove("CLINCHPAD_HANDSHAKE_KEY")
+        .env_remove("CLINCHPAD_API_KEY")
+        .env_remove("CLINCHPAD_INBOX")
         .env_remove("NO_COLOR")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -13,11 +13,12 @@ use crate::error::InboxError;
 /// The columns of an [`Entry`], in its order.
 const COLUMNS: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
     received_at, typed, drift, body, state, attempts, next_attempt_at, last_error, finished_at, \
-    conflict_of, verified";
+    conflict_of, verified, recovered_at";
 
 /// The columns a store writes, in the order of its parameters.
 const INSERTED: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
-    received_at, typed, drift, body, state, attempts, next_attempt_at, verified, conflict_of";
+    received_at, typed, drift, body, state, attempts, next_attempt_at, verified, conflict_of, \
+    recovered_at";
 
 /// A delivery about to be stored.
 pub(crate) struct NewRow<'a> {
@@ -29,6 +30,8 @@ pub(crate) struct NewRow<'a> {
     pub drift: Option<String>,
     pub verified: bool,
     pub body: String,
+    /// When it was recovered from ClinchPad's API; `None` for what the webhook sent.
+    pub recovered_at: Option<i64>,
 }
 
 impl Db {
@@ -44,7 +47,8 @@ impl Db {
     ) -> Result<bool, InboxError> {
         let table = &self.tables.deliveries;
         let now = self.now(10);
-        let values = format!("$1, $2, $3, $4, $5, {now}, $6, $7, $8, 'pending', 0, {now}, $9, $11");
+        let values =
+            format!("$1, $2, $3, $4, $5, {now}, $6, $7, $8, 'pending', 0, {now}, $9, $11, $12");
         let statement = format!(
             "INSERT INTO {table} ({INSERTED}) VALUES ({values}) \
              ON CONFLICT (delivery_key) DO NOTHING"
@@ -62,16 +66,76 @@ impl Db {
         Ok(inserted.rows_affected() > 0)
     }
 
-    /// The body stored under `key`.
-    pub async fn body(&self, key: &str) -> Result<Option<String>, InboxError> {
+    /// The body stored under `key`, and whether it was recovered from ClinchPad's API.
+    pub async fn body(&self, key: &str) -> Result<Option<(String, bool)>, InboxError> {
         let table = &self.tables.deliveries;
-        let body = sqlx::query(&format!("SELECT body FROM {table} WHERE delivery_key = $1"))
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|row| row.try_get("body"))
-            .transpose()?;
-        Ok(body)
+        let row = sqlx::query(&format!(
+            "SELECT body, recovered_at FROM {table} WHERE delivery_key = $1"
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let recovered = row.try_get::<Option<i64>, _>("recovered_at")?.is_some();
+        Ok(Some((row.try_get("body")?, recovered)))
+    }
+
+    /// Puts what the webhook sent in place of a delivery recovered under `key`, while no
+    /// worker has taken it: its body and what was read of it, no longer marked recovered.
+    /// Whether it was replaced.
+    pub async fn replace_recovered(
+        &self,
+        row: &NewRow<'_>,
+        key: &str,
+        body: &str,
+    ) -> Result<bool, InboxError> {
+        let replaced = sqlx::query(&format!(
+            "UPDATE {} SET activity_type = $2, lead_id = $3, created_at = $4, typed = $5, \
+             drift = $6, body = $7, verified = $8, recovered_at = NULL \
+             WHERE delivery_key = $1 AND recovered_at IS NOT NULL AND state = 'pending' \
+             AND attempts = 0",
+            self.tables.deliveries
+        ))
+        .bind(key.to_owned())
+        .bind(row.activity_type.map(column_text))
+        .bind(row.lead_id.map(column_text))
+        .bind(row.created_at)
+        .bind(i64::from(row.typed))
+        .bind(row.drift.clone())
+        .bind(body.to_owned())
+        .bind(i64::from(row.verified))
+        .execute(&self.pool)
+        .await?;
+        Ok(replaced.rows_affected() > 0)
+    }
+
+    /// Of `keys`, those stored, each with whether it was recovered from ClinchPad's API
+    /// rather than delivered by the webhook.
+    #[cfg(feature = "backfill")]
+    pub async fn held(
+        &self,
+        keys: &[String],
+    ) -> Result<std::collections::HashMap<String, bool>, InboxError> {
+        if keys.is_empty() {
+            return Ok(Default::default());
+        }
+        let places: Vec<String> = (1..=keys.len()).map(|n| format!("${n}")).collect();
+        let statement = format!(
+            "SELECT delivery_key, recovered_at FROM {} WHERE delivery_key IN ({})",
+            self.tables.deliveries,
+            places.join(", ")
+        );
+        let mut query = sqlx::query(&statement);
+        for key in keys {
+            query = query.bind(key.clone());
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let recovered = row.try_get::<Option<i64>, _>("recovered_at")?.is_some();
+                Ok((row.try_get::<String, _>("delivery_key")?, recovered))
+            })
+            .collect()
     }
 
     /// The latest deliveries first, at most `limit`, only those in `state` when given.
@@ -231,7 +295,8 @@ impl Db {
 type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Binds a row's values as the store's statements take them: `$1` the key, `$2`...`$9` the
-/// row, `$10` the time (when not the database's), `$11` the key it conflicts with.
+/// row, `$10` the time (when not the database's), `$11` the key it conflicts with, `$12`
+/// when it was recovered.
 fn bind_row<'q>(
     query: Query<'q>,
     row: &NewRow<'_>,
@@ -252,6 +317,7 @@ fn bind_row<'q>(
         .bind(i64::from(row.verified))
         .bind(now)
         .bind(conflict_of.map(str::to_owned))
+        .bind(row.recovered_at)
 }
 
 /// Text for a column that PostgreSQL must hold: a NUL written `\u{0}` (its body keeps it as
@@ -286,5 +352,6 @@ fn entry(row: &AnyRow) -> Result<Entry, InboxError> {
         verified: row
             .try_get::<Option<i64>, _>("verified")?
             .map(|verified| verified != 0),
+        recovered_at: row.try_get("recovered_at")?,
     })
 }

@@ -9,6 +9,8 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
+#[cfg(feature = "backfill")]
+pub(crate) mod backfills;
 pub(crate) mod deliveries;
 pub(crate) mod schema;
 

@@ -16,7 +16,7 @@ pub(crate) const DEFAULT_PREFIX: &str = "clinchpad_";
 
 /// Each migration: its version, what it does, and its SQL, where `{prefix}` stands for the
 /// tables' prefix.
-const MIGRATIONS: [(i64, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str); 3] = [
     (
         1,
         "deliveries",
@@ -26,6 +26,11 @@ const MIGRATIONS: [(i64, &str, &str); 2] = [
         2,
         "conflicts and verification",
         include_str!("../../migrations/0002_conflicts.sql"),
+    ),
+    (
+        3,
+        "recovered deliveries and backfills",
+        include_str!("../../migrations/0003_backfill.sql"),
     ),
 ];
 
@@ -37,6 +42,9 @@ pub(crate) struct Tables {
     pub deliveries: String,
     /// The migrations applied.
     pub migrations: String,
+    /// Where each backfill stands.
+    #[cfg_attr(not(feature = "backfill"), allow(dead_code))]
+    pub backfills: String,
 }
 
 impl Tables {
@@ -58,6 +66,7 @@ impl Tables {
             prefix: prefix.to_owned(),
             deliveries: format!("{prefix}deliveries"),
             migrations: format!("{prefix}inbox_migrations"),
+            backfills: format!("{prefix}backfills"),
         })
     }
 

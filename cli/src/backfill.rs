@@ -1,0 +1,359 @@
+//! `backfill`: what the webhook never delivered, recovered from ClinchPad's REST API into the
+//! inbox, once or every so often.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clinchpad_webhook::{ActivityType, HandshakeKey};
+use clinchpad_webhook_inbox::api::{ApiError, ApiKey, Client};
+use clinchpad_webhook_inbox::{
+    Backfill, BackfillCause, BackfillError, BackfillReport, Inbox, Reached,
+};
+use serde_json::json;
+
+use crate::client::usage;
+use crate::inbox::shown_store;
+use crate::listen::StopSignal;
+use crate::output::{shown, Output};
+use crate::BackfillArgs;
+
+/// The environment variable the API key is read from.
+pub const API_KEY_VARIABLE: &str = "CLINCHPAD_API_KEY";
+
+/// The most an API key file may hold: a key is 32 characters.
+const KEY_FILE_LIMIT: u64 = 4096;
+
+pub async fn run(args: BackfillArgs, out: &Output) -> ExitCode {
+    let Some(url) = args.store.as_deref() else {
+        return usage(out, "which inbox? pass --store URL or set CLINCHPAD_INBOX");
+    };
+    let since = match args.since.as_deref().map(|text| since(text, Utc::now())) {
+        Some(Err(problem)) => return usage(out, &problem),
+        Some(Ok(since)) => Some(since),
+        None => None,
+    };
+    let every = match args.every.as_deref().map(duration) {
+        Some(Err(problem)) => return usage(out, &format!("--every: {problem}")),
+        Some(Ok(every)) => Some(every),
+        None => None,
+    };
+    let key = match api_key(args.api_key_file.as_deref()) {
+        Ok(key) => key,
+        Err(problem) => return usage(out, &problem),
+    };
+    // From here on the key's text is masked in everything printed, should an answer echo it.
+    if let Ok(hidden) = HandshakeKey::new(key.as_str()) {
+        out.hide(&hidden);
+    }
+    let Ok(api_key) = ApiKey::new(key.as_str()) else {
+        return usage(out, &format!("the API key in {} is empty", key.source));
+    };
+    drop(key);
+    let built = Client::builder()
+        .budget_per_hour(args.budget)
+        .base_url(args.api_url.clone())
+        .build(api_key);
+    let client = match built {
+        Ok(client) => client,
+        Err(err) => return usage(out, &format!("--api-url: {err}")),
+    };
+    let inbox = match Inbox::open(url).await {
+        Ok(inbox) => inbox,
+        Err(err) => {
+            return usage(
+                out,
+                &format!("cannot open the inbox at {}: {err}", shown_store(url)),
+            )
+        }
+    };
+    let types = match activity_types(&args.types) {
+        Ok(types) => types,
+        Err(problem) => return usage(out, &problem),
+    };
+    let mut backfill = Backfill::new().types(types);
+    if let Some(size) = args.page_size {
+        backfill = backfill.page_size(size);
+    }
+    let Some(every) = every else {
+        let first = match since {
+            Some(since) => backfill.clone().since(since),
+            None => backfill,
+        };
+        return report(inbox.backfill(&client, &first).await, out);
+    };
+    periodically(&inbox, &client, backfill, since, every, out).await
+}
+
+/// Runs a backfill every `every` until stopped: the first down to `since` when given, the
+/// next ones down to the last. A run that stops before its end (its budget spent, ClinchPad
+/// down) is said and gone on from at the next; a refused key ends it.
+async fn periodically(
+    inbox: &Inbox,
+    client: &Client,
+    backfill: Backfill,
+    since: Option<DateTime<Utc>>,
+    every: Duration,
+    out: &Output,
+) -> ExitCode {
+    let mut stop = match StopSignal::new() {
+        Ok(stop) => stop,
+        Err(problem) => return usage(out, &problem),
+    };
+    // The first run goes down to --since; an unfinished one goes on from where it stopped.
+    let mut first = since.map(|since| backfill.clone().since(since));
+    out.say(&format!(
+        "backfilling every {}; Ctrl-C to stop",
+        humane(every)
+    ));
+    loop {
+        let this = first.take().unwrap_or_else(|| backfill.clone());
+        let done = inbox.backfill(client, &this).await;
+        if let Err(BackfillError {
+            cause: BackfillCause::Api(ApiError::Unauthorized),
+            ..
+        }) = &done
+        {
+            return report(done, out);
+        }
+        report(done, out);
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait() => {
+                out.say("stopped");
+                return ExitCode::SUCCESS;
+            }
+        }
+    }
+}
+
+/// Prints what a run did; its exit status: 0 when it finished, 1 when it stopped before its
+/// end (run it again to go on), 2 when ClinchPad refused the key.
+fn report(done: Result<BackfillReport, BackfillError>, out: &Output) -> ExitCode {
+    let (report, error) = match &done {
+        Ok(report) => (report, None),
+        Err(err) => (&err.report, Some(&err.cause)),
+    };
+    if out.json {
+        out.print_json(&json!({
+            "event": "backfill",
+            "finished": error.is_none(),
+            "reached": report.reached.map(reached_name),
+            "seen": report.seen,
+            "already_stored": report.already_stored,
+            "recovered": report.recovered,
+            "drifted": report.drifted,
+            "calls": report.calls,
+            "pages": report.pages,
+            "leads_read": report.leads_read,
+            "resumed": report.resumed,
+            "error": error.map(ToString::to_string),
+        }));
+    } else {
+        out.print(&format!("backfill: {}\n", shown(&report.to_string())));
+    }
+    match error {
+        None => ExitCode::SUCCESS,
+        Some(BackfillCause::Api(ApiError::Unauthorized)) => {
+            out.warn(&error.map(ToString::to_string).unwrap_or_default());
+            ExitCode::from(2)
+        }
+        Some(cause) => {
+            out.warn(&format!(
+                "the backfill stopped before its end: {cause}; run it again to go on from there"
+            ));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn reached_name(reached: Reached) -> &'static str {
+    match reached {
+        Reached::Since => "since",
+        Reached::LastRun => "last_run",
+        Reached::HeldRun => "held_run",
+        Reached::End => "end",
+        _ => "other",
+    }
+}
+
+/// The types `--type` names (repeated, or comma-separated), each a documented one: a typo
+/// would otherwise recover nothing and say all is well.
+fn activity_types(given: &[String]) -> Result<Vec<String>, String> {
+    let names = given
+        .iter()
+        .flat_map(|types| types.split(','))
+        .map(str::trim)
+        .filter(|name| !name.is_empty());
+    names
+        .map(|name| {
+            name.parse::<ActivityType>()
+                .map(|known| known.as_str().to_owned())
+                .map_err(|err| format!("--type: {err} (for every type, leave out --type)"))
+        })
+        .collect()
+}
+
+/// The API key's text, and where it came from; wiped when dropped.
+struct KeyText {
+    text: zeroize::Zeroizing<String>,
+    source: String,
+}
+
+impl KeyText {
+    fn as_str(&self) -> &str {
+        self.text.trim()
+    }
+}
+
+/// The API key: from `file` (its first line) when given, else from $CLINCHPAD_API_KEY. Fails
+/// closed: a backfill never runs without one.
+fn api_key(file: Option<&Path>) -> Result<KeyText, String> {
+    let (text, source) = match file {
+        Some(path) => {
+            let shown_path = shown(&path.display().to_string());
+            let metadata = std::fs::metadata(path)
+                .map_err(|err| format!("cannot read the API key file {shown_path}: {err}"))?;
+            if metadata.len() > KEY_FILE_LIMIT {
+                return Err(format!(
+                    "the API key file {shown_path} is {} bytes: a key is one short line",
+                    metadata.len()
+                ));
+            }
+            let text = std::fs::read_to_string(path)
+                .map_err(|err| format!("cannot read the API key file {shown_path}: {err}"))?;
+            (text, shown_path)
+        }
+        None => match std::env::var(API_KEY_VARIABLE) {
+            Ok(text) => (text, API_KEY_VARIABLE.to_owned()),
+            Err(_) => {
+                return Err(format!(
+                    "no ClinchPad API key: set {API_KEY_VARIABLE} (ClinchPad: Settings → API) or pass --api-key-file FILE"
+                ))
+            }
+        },
+    };
+    let key = KeyText {
+        text: zeroize::Zeroizing::new(text),
+        source,
+    };
+    if key.as_str().is_empty() {
+        return Err(format!("the API key in {} is empty", key.source));
+    }
+    if key.as_str().contains(['\n', '\r']) {
+        return Err(format!(
+            "the API key in {} is more than one line",
+            key.source
+        ));
+    }
+    Ok(key)
+}
+
+/// `--since`: an RFC 3339 time, a date (midnight UTC), or an age: `90m`, `6h`, `2d`.
+fn since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    let ago = duration(text).map_err(|_| {
+        format!(
+            "--since {}: give a time (2026-12-05T09:30:00Z), a date (2026-12-05) or an age (90m, 6h, 2d)",
+            shown(text)
+        )
+    })?;
+    chrono::Duration::from_std(ago)
+        .ok()
+        .and_then(|ago| now.checked_sub_signed(ago))
+        .ok_or_else(|| format!("--since {}: too long ago", shown(text)))
+}
+
+/// A duration: a whole number and its unit, `s`, `m`, `h` or `d`.
+fn duration(text: &str) -> Result<Duration, String> {
+    let problem = || {
+        format!(
+            "{}: give a number and a unit, e.g. 30s, 15m, 6h, 2d",
+            shown(text)
+        )
+    };
+    let unit_at = text
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(problem)?;
+    let (number, unit) = text.split_at(unit_at);
+    let number: u64 = number.parse().map_err(|_| problem())?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(problem()),
+    };
+    match number.checked_mul(seconds) {
+        Some(0) => Err(format!("{}: must be more than 0", shown(text))),
+        Some(total) if total <= 366 * 86_400 * 10 => Ok(Duration::from_secs(total)),
+        _ => Err(format!("{}: too long", shown(text))),
+    }
+}
+
+fn humane(every: Duration) -> String {
+    let seconds = every.as_secs();
+    match seconds {
+        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_a_time_a_date_or_an_age() {
+        let now = DateTime::parse_from_rfc3339("2026-12-05T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |text| since(text, now).unwrap().to_rfc3339();
+        assert_eq!(at("2026-12-05T09:30:00+01:00"), "2026-12-05T08:30:00+00:00");
+        assert_eq!(at("2026-12-04"), "2026-12-04T00:00:00+00:00");
+        assert_eq!(at("90m"), "2026-12-05T10:30:00+00:00");
+        assert_eq!(at("2d"), "2026-12-03T12:00:00+00:00");
+        let err = since("yesterday\u{1b}[2J", now).unwrap_err();
+        assert!(
+            err.contains("give a time") && !err.contains('\u{1b}'),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn types_are_documented_ones_repeated_or_comma_separated() {
+        let given = [
+            "note:created, lead:moved".to_owned(),
+            "todo:done_changed".to_owned(),
+        ];
+        assert_eq!(
+            activity_types(&given),
+            Ok(vec![
+                "note:created".into(),
+                "lead:moved".into(),
+                "todo:done_changed".into()
+            ])
+        );
+        let err = activity_types(&["note:creatd".to_owned()]).unwrap_err();
+        assert!(err.contains("note:created"), "{err}");
+    }
+
+    #[test]
+    fn a_duration_is_a_number_and_a_unit() {
+        assert_eq!(duration("15m"), Ok(Duration::from_secs(900)));
+        assert_eq!(duration("1s"), Ok(Duration::from_secs(1)));
+        assert!(duration("0m").is_err());
+        assert!(duration("15").is_err());
+        assert!(duration("m").is_err());
+        assert!(duration("99999999999999999999d").is_err());
+        assert_eq!(humane(Duration::from_secs(900)), "15m");
+    }
+}
