@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use clinchpad_webhook::{ActivityType, HandshakeKey};
+use clinchpad_webhook::{ActivityType, HandshakeKey, Receiver};
 use clinchpad_webhook_inbox::api::{ApiError, ApiKey, Client};
 use clinchpad_webhook_inbox::{
     Backfill, BackfillCause, BackfillError, BackfillReport, Inbox, Reached,
@@ -25,7 +25,10 @@ pub const API_KEY_VARIABLE: &str = "CLINCHPAD_API_KEY";
 /// The most an API key file may hold: a key is 32 characters.
 const KEY_FILE_LIMIT: u64 = 4096;
 
-pub async fn run(args: BackfillArgs, out: &Output) -> ExitCode {
+/// Recovers into the inbox at `--store`; `keys` (the handshake keys the command knows) and the
+/// API key are masked wherever an activity's free text quotes them, as a receiver masks its
+/// keys in what it stores.
+pub async fn run(args: BackfillArgs, keys: Vec<HandshakeKey>, out: &Output) -> ExitCode {
     let Some(url) = args.store.as_deref() else {
         return usage(out, "which inbox? pass --store URL or set CLINCHPAD_INBOX");
     };
@@ -43,9 +46,12 @@ pub async fn run(args: BackfillArgs, out: &Output) -> ExitCode {
         Ok(key) => key,
         Err(problem) => return usage(out, &problem),
     };
-    // From here on the key's text is masked in everything printed, should an answer echo it.
+    // From here on the key's text is masked in everything printed, should an answer echo it,
+    // and in what is stored, should an activity quote it.
+    let mut masked = keys;
     if let Ok(hidden) = HandshakeKey::new(key.as_str()) {
         out.hide(&hidden);
+        masked.push(hidden);
     }
     let Ok(api_key) = ApiKey::new(key.as_str()) else {
         return usage(out, &format!("the API key in {} is empty", key.source));
@@ -59,8 +65,15 @@ pub async fn run(args: BackfillArgs, out: &Output) -> ExitCode {
         Ok(client) => client,
         Err(err) => return usage(out, &format!("--api-url: {err}")),
     };
+    let mut masked = masked.into_iter();
+    let masking = masked
+        .next()
+        .map(|first| masked.fold(Receiver::new(first), Receiver::with_key));
     let inbox = match Inbox::open(url).await {
-        Ok(inbox) => inbox,
+        Ok(inbox) => match &masking {
+            Some(receiver) => inbox.masking_keys_of(receiver),
+            None => inbox,
+        },
         Err(err) => {
             return usage(
                 out,

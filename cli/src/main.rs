@@ -465,7 +465,7 @@ fn main() -> ExitCode {
         }
         #[cfg(feature = "net")]
         Command::Backfill(args) => {
-            runtime().map(|runtime| runtime.block_on(backfill::run(args, &out)))
+            runtime().map(|runtime| runtime.block_on(backfill::run(args, keys, &out)))
         }
     };
     result.unwrap_or_else(|problem| {

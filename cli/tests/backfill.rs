@@ -50,9 +50,18 @@ fn store(name: &str) -> String {
 /// Runs the command with the API key in `$CLINCHPAD_API_KEY` (when given), off the runtime
 /// that serves the double.
 async fn backfill(args: &[&str], api_key: Option<&str>) -> Output {
+    backfill_with(args, api_key, None).await
+}
+
+/// [`backfill`], with a handshake key in `$CLINCHPAD_HANDSHAKE_KEY` too.
+async fn backfill_with(
+    args: &[&str],
+    api_key: Option<&str>,
+    handshake_key: Option<&str>,
+) -> Output {
     let mut full = vec!["backfill"];
     full.extend_from_slice(args);
-    let mut command = command(&full, None);
+    let mut command = command(&full, handshake_key);
     if let Some(key) = api_key {
         command.env("CLINCHPAD_API_KEY", key);
     }
@@ -270,4 +279,35 @@ async fn every_runs_again_until_sigterm() {
     assert!(stdout.lines().count() >= 2, "{stdout}");
     assert!(text(&output).contains("stopped"), "{}", text(&output));
     assert_eq!(inbox_count(&store), 10);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_quoted_in_an_activity_is_stored_masked() {
+    let double = double(0, 1).await;
+    let handshake_key = "gfhkd1asfsa";
+    let sample = Payload::sample(ActivityType::NoteCreated).with_created_at(newest());
+    let mut note = clinchpad_webhook_api::testing::rest_activity(&sample);
+    note["note_content"] = format!("pasted by mistake: {handshake_key} and {API_KEY}").into();
+    double.add_raw(note);
+    double.set_lead(clinchpad_webhook_api::testing::rest_lead(&sample));
+    let store = store("backfill-masked");
+    let url = double.url();
+    let args = [
+        "--store",
+        store.as_str(),
+        "--api-url",
+        url.as_str(),
+        "--since",
+        "2026-11-01",
+    ];
+    let output = backfill_with(&args, Some(API_KEY), Some(handshake_key)).await;
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(inbox_count(&store), 1);
+    let database = std::fs::read(store.trim_start_matches("sqlite://")).unwrap();
+    let database = String::from_utf8_lossy(&database);
+    assert!(
+        database.contains("pasted by mistake: *** and ***"),
+        "the note is stored, masked"
+    );
+    assert!(!database.contains(handshake_key) && !database.contains(API_KEY));
 }

@@ -250,7 +250,10 @@ impl Inbox {
     ///
     /// Its place is kept after every page: a backfill that stops (the client's budget of
     /// calls spent, an error, the process killed) goes on from there when it is run again.
-    /// Stored deliveries are processed by the workers as any other.
+    /// Stored deliveries are processed by the workers as any other. Keys quoted in an
+    /// activity's free text are masked as [`masking_keys_of`](Inbox::masking_keys_of) says:
+    /// give it the receiver's keys (and the API key, as a key of its own) to keep them out of
+    /// what is stored, as `clinchpad-webhook backfill` does.
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
