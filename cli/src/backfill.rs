@@ -5,8 +5,8 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDate, Utc};
-use clinchpad_webhook::{ActivityType, HandshakeKey, Receiver};
+use chrono::{DateTime, Utc};
+use clinchpad_webhook::{HandshakeKey, Receiver};
 use clinchpad_webhook_inbox::api::{ApiError, ApiKey, Client};
 use clinchpad_webhook_inbox::{
     Backfill, BackfillCause, BackfillError, BackfillReport, Inbox, Reached,
@@ -14,6 +14,7 @@ use clinchpad_webhook_inbox::{
 use serde_json::json;
 
 use crate::client::usage;
+use crate::given::{activity_types, duration, humane, since};
 use crate::inbox::shown_store;
 use crate::listen::StopSignal;
 use crate::output::{shown, Output};
@@ -32,7 +33,11 @@ pub async fn run(args: BackfillArgs, keys: Vec<HandshakeKey>, out: &Output) -> E
     let Some(url) = args.store.as_deref() else {
         return usage(out, "which inbox? pass --store URL or set CLINCHPAD_INBOX");
     };
-    let since = match args.since.as_deref().map(|text| since(text, Utc::now())) {
+    let since = match args
+        .since
+        .as_deref()
+        .map(|text| since("--since", text, Utc::now()))
+    {
         Some(Err(problem)) => return usage(out, &problem),
         Some(Ok(since)) => Some(since),
         None => None,
@@ -191,23 +196,6 @@ fn reached_name(reached: Reached) -> &'static str {
     }
 }
 
-/// The types `--type` names (repeated, or comma-separated), each a documented one: a typo
-/// would otherwise recover nothing and say all is well.
-fn activity_types(given: &[String]) -> Result<Vec<String>, String> {
-    let names = given
-        .iter()
-        .flat_map(|types| types.split(','))
-        .map(str::trim)
-        .filter(|name| !name.is_empty());
-    names
-        .map(|name| {
-            name.parse::<ActivityType>()
-                .map(|known| known.as_str().to_owned())
-                .map_err(|err| format!("--type: {err} (for every type, leave out --type)"))
-        })
-        .collect()
-}
-
 /// The API key's text, and where it came from; wiped when dropped.
 struct KeyText {
     text: zeroize::Zeroizing<String>,
@@ -261,112 +249,4 @@ fn api_key(file: Option<&Path>) -> Result<KeyText, String> {
         ));
     }
     Ok(key)
-}
-
-/// `--since`: an RFC 3339 time, a date (midnight UTC), or an age: `90m`, `6h`, `2d`.
-fn since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
-    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-    }
-    let ago = duration(text).map_err(|_| {
-        format!(
-            "--since {}: give a time (2026-12-05T09:30:00Z), a date (2026-12-05) or an age (90m, 6h, 2d)",
-            shown(text)
-        )
-    })?;
-    chrono::Duration::from_std(ago)
-        .ok()
-        .and_then(|ago| now.checked_sub_signed(ago))
-        .ok_or_else(|| format!("--since {}: too long ago", shown(text)))
-}
-
-/// A duration: a whole number and its unit, `s`, `m`, `h` or `d`.
-fn duration(text: &str) -> Result<Duration, String> {
-    let problem = || {
-        format!(
-            "{}: give a number and a unit, e.g. 30s, 15m, 6h, 2d",
-            shown(text)
-        )
-    };
-    let unit_at = text
-        .find(|c: char| !c.is_ascii_digit())
-        .ok_or_else(problem)?;
-    let (number, unit) = text.split_at(unit_at);
-    let number: u64 = number.parse().map_err(|_| problem())?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(problem()),
-    };
-    match number.checked_mul(seconds) {
-        Some(0) => Err(format!("{}: must be more than 0", shown(text))),
-        Some(total) if total <= 366 * 86_400 * 10 => Ok(Duration::from_secs(total)),
-        _ => Err(format!("{}: too long", shown(text))),
-    }
-}
-
-fn humane(every: Duration) -> String {
-    let seconds = every.as_secs();
-    match seconds {
-        s if s % 86_400 == 0 => format!("{}d", s / 86_400),
-        s if s % 3600 == 0 => format!("{}h", s / 3600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn since_takes_a_time_a_date_or_an_age() {
-        let now = DateTime::parse_from_rfc3339("2026-12-05T12:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let at = |text| since(text, now).unwrap().to_rfc3339();
-        assert_eq!(at("2026-12-05T09:30:00+01:00"), "2026-12-05T08:30:00+00:00");
-        assert_eq!(at("2026-12-04"), "2026-12-04T00:00:00+00:00");
-        assert_eq!(at("90m"), "2026-12-05T10:30:00+00:00");
-        assert_eq!(at("2d"), "2026-12-03T12:00:00+00:00");
-        let err = since("yesterday\u{1b}[2J", now).unwrap_err();
-        assert!(
-            err.contains("give a time") && !err.contains('\u{1b}'),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn types_are_documented_ones_repeated_or_comma_separated() {
-        let given = [
-            "note:created, lead:moved".to_owned(),
-            "todo:done_changed".to_owned(),
-        ];
-        assert_eq!(
-            activity_types(&given),
-            Ok(vec![
-                "note:created".into(),
-                "lead:moved".into(),
-                "todo:done_changed".into()
-            ])
-        );
-        let err = activity_types(&["note:creatd".to_owned()]).unwrap_err();
-        assert!(err.contains("note:created"), "{err}");
-    }
-
-    #[test]
-    fn a_duration_is_a_number_and_a_unit() {
-        assert_eq!(duration("15m"), Ok(Duration::from_secs(900)));
-        assert_eq!(duration("1s"), Ok(Duration::from_secs(1)));
-        assert!(duration("0m").is_err());
-        assert!(duration("15").is_err());
-        assert!(duration("m").is_err());
-        assert!(duration("99999999999999999999d").is_err());
-        assert_eq!(humane(Duration::from_secs(900)), "15m");
-    }
 }

@@ -21,6 +21,8 @@ mod client;
 mod connections;
 mod documents;
 #[cfg(feature = "net")]
+mod given;
+#[cfg(feature = "net")]
 mod inbox;
 mod inspect;
 #[cfg(feature = "net")]
@@ -149,12 +151,18 @@ pub struct BackfillArgs {
     api_url: String,
 }
 
-/// Look into the inbox `listen --store` (or an application) keeps deliveries in, retry them,
-/// and send them again.
+/// Look into the inbox `listen --store` (or an application) keeps deliveries in; retry, purge
+/// and pause them; send them again.
 ///
 /// The inbox is a table on SQLite (sqlite://FILE) or PostgreSQL (postgres://USER@HOST/DB),
 /// from --store or $CLINCHPAD_INBOX. It holds each delivery once, without its key, with where
-/// it is in its processing: pending, running, done or dead.
+/// it is in its processing: pending, running, done or dead. `list`, `retry` and `purge` take
+/// the same filters (--state, --type, --lead, --error, --since, --until); `retry` and `purge`
+/// take --dry-run, which counts and changes nothing. Only `retry`, `purge`, `pause` and
+/// `resume` change the inbox.
+///
+/// Exit status: 0 when done; 1 when the delivery named is not there or the database fails; 2
+/// for a usage error or an inbox that cannot be opened.
 #[derive(Args)]
 pub struct InboxArgs {
     /// The inbox's database: sqlite://FILE or postgres://USER@HOST/DATABASE
@@ -168,32 +176,79 @@ pub struct InboxArgs {
 #[derive(Subcommand)]
 pub enum InboxCommand {
     /// One line per delivery, the latest first: received, state, attempts, type, id, lead, last error
+    ///
+    ///   clinchpad-webhook inbox list --state dead --type lead:moved --since 1d
     List {
-        /// Only the deliveries in STATE
-        #[arg(long, value_enum, value_name = "STATE")]
-        state: Option<InboxState>,
+        #[command(flatten)]
+        filter: FilterArgs,
         /// At most N deliveries
         #[arg(long, default_value_t = 50, value_name = "N")]
         limit: u32,
     },
+    /// How many deliveries are in each state, the oldest pending one's age, and what is paused
+    Stats,
     /// Everything the inbox keeps of one delivery, its body (without its key) included
     Show {
         /// The delivery's id (its activity `_id`, or the `sha256:` key `list` shows)
         #[arg(value_name = "ID")]
         id: String,
     },
-    /// Make a delivery due now, its attempts counted afresh (a dead one, or a done one to run again)
+    /// Make deliveries due again, their attempts counted afresh: one by ID, or every one a filter takes
+    ///
+    /// With filters and no --state, only dead deliveries are taken. Deliveries retried together
+    /// come due spread over a window (--spread; by default 1 ms per delivery, at most 10 minutes)
+    /// rather than all at once. One a worker has now is left to it.
+    ///
+    ///   clinchpad-webhook inbox retry 5a1b2c3d4e5f6a7b8c9d0e1f
+    ///   clinchpad-webhook inbox retry --type lead:moved --error timeout --dry-run
+    ///   clinchpad-webhook inbox retry --dead --spread 5m
     Retry {
         /// The delivery's id
-        #[arg(
-            value_name = "ID",
-            required_unless_present = "dead",
-            conflicts_with = "dead"
-        )]
+        #[arg(value_name = "ID", conflicts_with_all = ["dead", "dry_run", "spread"])]
         id: Option<String>,
-        /// Every dead delivery
+        /// Every dead delivery (the same as --state dead)
         #[arg(long)]
         dead: bool,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Count what would be retried, and change nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Spread their due times over DURATION (0s: all due now)
+        #[arg(long, value_name = "DURATION")]
+        spread: Option<String>,
+    },
+    /// Remove done or dead deliveries: those a filter takes, never a pending or running one
+    ///
+    /// Without --state, only done deliveries are taken (dead ones are kept until removed by
+    /// name: --state dead). Workers remove done deliveries older than 30 days on their own.
+    ///
+    ///   clinchpad-webhook inbox purge --older-than 7d --dry-run
+    ///   clinchpad-webhook inbox purge --state dead --type note:created
+    Purge {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Only those finished (done or dead) longer ago than AGE: 90m, 12h, 7d
+        #[arg(long, value_name = "AGE")]
+        older_than: Option<String>,
+        /// Count what would be removed, and change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Pause processing: of every delivery, or of TYPE's; deliveries are still stored
+    ///
+    /// Every worker sharing the inbox's database leaves them from its next claim on (within a
+    /// second), until `inbox resume`.
+    Pause {
+        /// Only deliveries of TYPE, e.g. lead:moved (repeatable, or comma-separated)
+        #[arg(long = "type", value_name = "TYPE")]
+        types: Vec<String>,
+    },
+    /// Resume processing: every pause, or TYPE's only
+    Resume {
+        /// Only the pause of TYPE (repeatable, or comma-separated)
+        #[arg(long = "type", value_name = "TYPE")]
+        types: Vec<String>,
     },
     /// POST a stored delivery to URL, with the key (--key or $CLINCHPAD_HANDSHAKE_KEY) put back
     Replay {
@@ -208,8 +263,31 @@ pub enum InboxCommand {
     },
 }
 
+/// Which deliveries an inbox command takes: every condition given narrows it.
+#[derive(Args, Default, Clone)]
+pub struct FilterArgs {
+    /// Only deliveries in STATE (repeatable, or comma-separated)
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "STATE")]
+    state: Vec<InboxState>,
+    /// Only deliveries of TYPE, e.g. lead:moved (repeatable, or comma-separated)
+    #[arg(long = "type", value_name = "TYPE")]
+    types: Vec<String>,
+    /// Only deliveries of the lead with this _id
+    #[arg(long, value_name = "ID")]
+    lead: Option<String>,
+    /// Only deliveries whose last error contains TEXT (ASCII letters in either case)
+    #[arg(long, value_name = "TEXT")]
+    error: Option<String>,
+    /// Received at or after TIME: 2026-12-05T09:30:00Z, 2026-12-05 (midnight UTC), or an age (90m, 6h, 2d)
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
+    /// Received before TIME (the same forms)
+    #[arg(long, value_name = "TIME")]
+    until: Option<String>,
+}
+
 /// A delivery's state in the inbox.
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum InboxState {
     Pending,
     Running,

@@ -105,7 +105,7 @@ fn listen_stores_each_delivery_once_and_inbox_shows_retries_and_replays_them() {
         assert_eq!(inbox(store, &["retry", &id]).status.code(), Some(0));
         let dead = inbox(store, &["retry", "--dead"]);
         assert!(
-            text(&dead).contains("0 dead delivery(ies) due again now"),
+            text(&dead).contains("no deliveries to retry"),
             "{}",
             text(&dead)
         );
@@ -286,15 +286,21 @@ fn no_credential_of_a_store_url_is_printed_whatever_its_shape() {
 }
 
 #[test]
-fn commands_that_only_look_create_no_inbox() {
+fn no_inbox_command_creates_an_inbox() {
     let (store, file) = sqlite("look-only");
     let server = postgres::shared();
     let empty_database = server.fresh_database("cli_look_only");
     for store in [store.as_str(), empty_database.as_str()] {
         for args in [
             &["list"][..],
+            &["stats"],
             &["show", "a1"],
             &["replay", "a1", "--to", "http://127.0.0.1:9/"],
+            // Those that change an inbox need one there.
+            &["retry", "--dead"],
+            &["purge", "--older-than", "1d"],
+            &["pause"],
+            &["resume"],
         ] {
             let output = inbox(store, args);
             assert_eq!(output.status.code(), Some(2), "{args:?}: {}", text(&output));
@@ -305,12 +311,6 @@ fn commands_that_only_look_create_no_inbox() {
     // No table either: still none there for the next look.
     let again = inbox(&empty_database, &["list"]);
     assert!(text(&again).contains("no inbox at"), "{}", text(&again));
-    // `retry` may create one: it is a change, as storing is.
-    let retried = inbox(&store, &["retry", "--dead"]);
-    assert_eq!(retried.status.code(), Some(0), "{}", text(&retried));
-    assert!(file.exists());
-    let listed = inbox(&store, &["list"]);
-    assert_eq!(listed.status.code(), Some(0), "{}", text(&listed));
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! on the delivery's key; reading and retrying are for the operator and the command.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use clinchpad_webhook::{Delivery, Payload, Receiver};
 
@@ -50,6 +51,8 @@ struct Inner {
     /// Whose keys are masked in what is stored, beside those of the receiver that took each
     /// delivery.
     masking: Masking,
+    /// How long done deliveries are kept; `None` for ever.
+    keep_done: Option<Duration>,
 }
 
 /// How an inbox is opened: the names of its tables. [`Inbox::open`] and
@@ -72,12 +75,17 @@ struct Inner {
 #[derive(Debug, Clone)]
 pub struct InboxOptions {
     prefix: String,
+    keep_done: Option<Duration>,
 }
+
+/// How long done deliveries are kept by default: 30 days.
+pub const KEEP_DONE: Duration = Duration::from_secs(30 * 86_400);
 
 impl Default for InboxOptions {
     fn default() -> Self {
         InboxOptions {
             prefix: DEFAULT_PREFIX.to_owned(),
+            keep_done: Some(KEEP_DONE),
         }
     }
 }
@@ -94,6 +102,15 @@ impl InboxOptions {
     /// own can be chosen in the URL instead: `?options=-csearch_path%3Dinbox`.)
     pub fn table_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
+        self
+    }
+
+    /// How long a done delivery is kept after it was processed (default [`KEEP_DONE`], 30
+    /// days); `None` keeps them all. Workers remove older ones as they go, about once an hour
+    /// in batches ([`Inbox::prune`] does it at once). Dead deliveries are kept until retried
+    /// or purged ([`Inbox::purge`]), whatever this says.
+    pub fn keep_done(mut self, keep: Option<Duration>) -> Self {
+        self.keep_done = keep;
         self
     }
 
@@ -124,6 +141,7 @@ impl InboxOptions {
             inner: Arc::new(Inner {
                 db: Arc::new(db),
                 masking: Masking::default(),
+                keep_done: self.keep_done,
             }),
         })
     }
@@ -171,6 +189,7 @@ impl Inbox {
         let mut inner = Inner {
             db: self.inner.db.clone(),
             masking: self.inner.masking.clone(),
+            keep_done: self.inner.keep_done,
         };
         change(&mut inner);
         Inbox {
@@ -180,6 +199,11 @@ impl Inbox {
 
     pub(crate) fn db(&self) -> &Db {
         &self.inner.db
+    }
+
+    /// How long done deliveries are kept; `None` for ever.
+    pub(crate) fn keep_done_for(&self) -> Option<Duration> {
+        self.inner.keep_done
     }
 
     /// Whose keys are masked in what is stored.
@@ -326,6 +350,11 @@ impl Inbox {
     /// A worker that runs `handler` on each stored delivery that fits, until it succeeds: see
     /// [`Worker`].
     pub fn worker(&self, handler: impl Handler<Payload>) -> Worker {
-        Worker::new(self.inner.db.clone(), self.inner.masking.clone(), handler)
+        Worker::new(
+            self.inner.db.clone(),
+            self.inner.masking.clone(),
+            self.inner.keep_done,
+            handler,
+        )
     }
 }

@@ -51,8 +51,10 @@ mod db;
 mod delivery_key;
 mod entry;
 mod error;
+mod filter;
 mod inbox;
 mod masking;
+mod operate;
 mod url;
 mod worker;
 
@@ -64,7 +66,8 @@ pub use clinchpad_webhook_api as api;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::{Entry, State, Stored};
 pub use error::InboxError;
-pub use inbox::{Inbox, InboxOptions};
+pub use filter::{Counts, Filter, Pause, Paused};
+pub use inbox::{Inbox, InboxOptions, KEEP_DONE};
 pub use url::redact_url;
 pub use worker::{Handler, HandlerFuture, Outcome, Report, Worker};
 

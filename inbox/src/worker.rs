@@ -23,9 +23,11 @@ use std::time::Duration;
 
 use clinchpad_webhook::Payload;
 
+use crate::clock::millis;
 use crate::db::Db;
-use crate::entry::Entry;
+use crate::entry::{Entry, State};
 use crate::error::{one_line, InboxError};
+use crate::filter::Filter;
 use crate::masking::Masking;
 
 /// A future a handler returns, boxed.
@@ -101,11 +103,17 @@ pub struct Report {
     /// Deliveries in hand when the stop's drain bound was reached: given back, due at once
     /// for another worker, their attempt not counted.
     pub released: usize,
+    /// Done deliveries older than the inbox keeps them, removed by this worker.
+    pub pruned: u64,
     /// Times the database failed (the worker waited, then went on).
     pub errors: usize,
     /// The last of those failures.
     pub last_error: Option<InboxError>,
 }
+
+/// How often the workers of one process remove done deliveries older than the inbox keeps them
+/// (one worker at a time; the first time when the first worker starts).
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Names of workers: the process and a count, unique among the processes of one machine.
 static WORKERS: AtomicUsize = AtomicUsize::new(0);
@@ -150,7 +158,12 @@ pub struct Worker {
 }
 
 impl Worker {
-    pub(crate) fn new(db: Arc<Db>, masking: Masking, handler: impl Handler<Payload>) -> Self {
+    pub(crate) fn new(
+        db: Arc<Db>,
+        masking: Masking,
+        keep_done: Option<Duration>,
+        handler: impl Handler<Payload>,
+    ) -> Self {
         Worker::named(
             db,
             masking,
@@ -164,6 +177,7 @@ impl Worker {
                 attempt_timeout: None,
                 drain: Duration::from_secs(10),
                 poll: Duration::from_secs(1),
+                keep_done,
             },
         )
     }
@@ -285,6 +299,19 @@ impl Worker {
         let mut stop = std::pin::pin!(stop);
         let mut report = Report::default();
         loop {
+            if let Some(keep) = self.settings.keep_done {
+                if self.db.prune_due(PRUNE_EVERY) {
+                    let filter = Filter::new().state(State::Done).finished_before(keep);
+                    tokio::select! {
+                        biased;
+                        () = &mut stop => return report,
+                        pruned = self.db.purge(&filter) => match pruned {
+                            Ok(pruned) => report.pruned += pruned,
+                            Err(err) => report.failed(err),
+                        },
+                    }
+                }
+            }
             let claimed = tokio::select! {
                 biased;
                 () = &mut stop => return report,
@@ -527,6 +554,8 @@ struct Settings {
     attempt_timeout: Option<Duration>,
     drain: Duration,
     poll: Duration,
+    /// How long done deliveries are kept (`None`: for ever), as the inbox was opened.
+    keep_done: Option<Duration>,
 }
 
 /// What an attempt runs.
@@ -599,8 +628,4 @@ impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
     }
-}
-
-fn millis(duration: Duration) -> i64 {
-    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

@@ -11,7 +11,7 @@ use crate::entry::{Entry, State};
 use crate::error::InboxError;
 
 /// The columns of an [`Entry`], in its order.
-const COLUMNS: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
+pub(crate) const COLUMNS: &str = "delivery_key, activity_id, activity_type, lead_id, created_at, \
     received_at, typed, drift, body, state, attempts, next_attempt_at, last_error, finished_at, \
     conflict_of, verified, recovered_at";
 
@@ -215,12 +215,16 @@ impl Db {
             Backend::Sqlite => "",
         };
         let table = &self.tables.deliveries;
+        let pauses = &self.tables.pauses;
         let now = self.now(3);
+        // A paused type's deliveries are left where they are, due or not.
         let row = sqlx::query(&format!(
             "UPDATE {table} SET state = 'running', attempts = attempts + 1, \
              claimed_by = $1, next_attempt_at = {now} + $2 \
              WHERE delivery_key = (SELECT delivery_key FROM {table} \
                WHERE state IN ('pending', 'running') AND next_attempt_at <= {now} \
+               AND NOT EXISTS (SELECT 1 FROM {pauses} WHERE {pauses}.activity_type = '*' \
+                 OR {pauses}.activity_type = {table}.activity_type) \
                ORDER BY next_attempt_at, delivery_key LIMIT 1{lock}) \
              RETURNING {COLUMNS}"
         ))
@@ -327,7 +331,7 @@ fn column_text(text: &str) -> String {
 }
 
 /// An [`Entry`] from a row of [`COLUMNS`].
-fn entry(row: &AnyRow) -> Result<Entry, InboxError> {
+pub(crate) fn entry(row: &AnyRow) -> Result<Entry, InboxError> {
     let state: String = row.try_get("state")?;
     Ok(Entry {
         key: row.try_get("delivery_key")?,

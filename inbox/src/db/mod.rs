@@ -1,8 +1,9 @@
 //! The database under the inbox: the pool, which database it is, the tables' names, whose
 //! clock tells the time, and, on SQLite, which file it opened; its schema ([`schema`]) and
-//! every statement on the deliveries ([`deliveries`]). The inbox and the workers both reach
+//! every statement on the deliveries ([`deliveries`]), and the operator's ([`operations`]). The inbox and the workers both reach
 //! the database through this, and it knows neither.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use sqlx::{AnyPool, Executor};
 #[cfg(feature = "backfill")]
 pub(crate) mod backfills;
 pub(crate) mod deliveries;
+pub(crate) mod operations;
 pub(crate) mod schema;
 
 use crate::clock::Clock;
@@ -57,6 +59,9 @@ pub(crate) struct Db {
     pub clock: Option<Arc<dyn Clock>>,
     /// The SQLite file opened, to notice it removed or replaced under a running receiver.
     pub file: Option<FileIdentity>,
+    /// When a worker of this process last began removing old done deliveries (ms since the
+    /// epoch, this machine's clock; 0 for never): one at a time, about once an hour.
+    pub pruned_at: Arc<AtomicI64>,
 }
 
 impl Db {
@@ -129,6 +134,7 @@ impl Db {
             tables,
             clock: None,
             file,
+            pruned_at: Arc::new(AtomicI64::new(0)),
         })
     }
 
@@ -146,6 +152,24 @@ impl Db {
             "COALESCE(CAST(${n} AS BIGINT), {})",
             self.backend.clock_sql()
         )
+    }
+
+    /// Whether it is time to remove old done deliveries, `every` after the last time: true for
+    /// one caller only, which takes the turn.
+    pub fn prune_due(&self, every: Duration) -> bool {
+        let now = crate::clock::system_now_ms();
+        let last = self.pruned_at.load(Ordering::Relaxed);
+        now.saturating_sub(last) >= crate::clock::millis(every)
+            && self
+                .pruned_at
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
+
+    /// Fails unless the inbox's schema is there and this version's, or the database does not
+    /// answer.
+    pub async fn check_schema(&self) -> Result<(), InboxError> {
+        schema::check(&self.pool, self.backend, &self.tables).await
     }
 
     /// Fails when the SQLite file opened is no longer at its path (removed, or replaced):

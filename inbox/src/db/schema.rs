@@ -16,7 +16,7 @@ pub(crate) const DEFAULT_PREFIX: &str = "clinchpad_";
 
 /// Each migration: its version, what it does, and its SQL, where `{prefix}` stands for the
 /// tables' prefix.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (
         1,
         "deliveries",
@@ -32,6 +32,11 @@ const MIGRATIONS: [(i64, &str, &str); 3] = [
         "recovered deliveries and backfills",
         include_str!("../../migrations/0003_backfill.sql"),
     ),
+    (
+        4,
+        "retention and filter indexes, pauses",
+        include_str!("../../migrations/0004_operations.sql"),
+    ),
 ];
 
 /// The names of the inbox's tables, from their prefix.
@@ -45,6 +50,8 @@ pub(crate) struct Tables {
     /// Where each backfill stands.
     #[cfg_attr(not(feature = "backfill"), allow(dead_code))]
     pub backfills: String,
+    /// The activity types whose processing is paused.
+    pub pauses: String,
 }
 
 impl Tables {
@@ -67,6 +74,7 @@ impl Tables {
             deliveries: format!("{prefix}deliveries"),
             migrations: format!("{prefix}inbox_migrations"),
             backfills: format!("{prefix}backfills"),
+            pauses: format!("{prefix}pauses"),
         })
     }
 

@@ -1,90 +1,22 @@
-//! `inbox`: what the inbox keeps, for people and scripts; retrying and replaying from it.
+//! The inbox for people and scripts: deliveries listed by filter, one shown whole, and how
+//! many there are in each state.
 
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
-use clinchpad_webhook::HandshakeKey;
-use clinchpad_webhook_inbox::{Entry, Inbox, InboxError, State};
+use clinchpad_webhook_inbox::{Entry, Filter, Inbox, InboxError, Pause, State};
 use serde_json::json;
 
-use crate::capture::{self, Places};
-use crate::client::{self, usage, Delivery};
+use super::time;
 use crate::output::{shown, shown_short, Output, Style};
-use crate::{InboxArgs, InboxCommand, InboxState};
 
-pub async fn run(args: InboxArgs, key: Option<HandshakeKey>, out: &Output) -> ExitCode {
-    let Some(url) = args.store else {
-        return usage(out, "which inbox? pass --store URL or set CLINCHPAD_INBOX");
-    };
-    // Only `retry` changes the inbox, so only it may create or migrate one: looking at a
-    // mistyped URL must not leave an empty inbox there.
-    let opened = match args.command {
-        InboxCommand::Retry { .. } => Inbox::open(&url).await,
-        _ => Inbox::connect(&url).await,
-    };
-    let inbox = match opened {
-        Ok(inbox) => inbox,
-        Err(InboxError::NoInbox) => {
-            return usage(out, &format!("no inbox at {}", shown_store(&url)));
-        }
-        Err(err) => {
-            return usage(
-                out,
-                &format!("cannot open the inbox at {}: {err}", shown_store(&url)),
-            )
-        }
-    };
-    let done = match args.command {
-        InboxCommand::List { state, limit } => {
-            list(&inbox, state.map(State::from), limit, out).await
-        }
-        InboxCommand::Show { id } => show(&inbox, &id, out).await,
-        InboxCommand::Retry { id, dead } => retry(&inbox, id.as_deref(), dead, out).await,
-        InboxCommand::Replay { id, to, sending } => {
-            let key = key.as_ref().map(HandshakeKey::expose_secret);
-            return replay(&inbox, &id, &to, key, &sending, out).await;
-        }
-    };
-    match done {
-        Ok(code) => code,
-        Err(err) => {
-            out.warn(&err.to_string());
-            ExitCode::from(1)
-        }
-    }
-}
-
-impl From<InboxState> for State {
-    fn from(state: InboxState) -> State {
-        match state {
-            InboxState::Pending => State::Pending,
-            InboxState::Running => State::Running,
-            InboxState::Done => State::Done,
-            InboxState::Dead => State::Dead,
-        }
-    }
-}
-
-/// A store's URL as messages show it: every credential masked, whatever its shape.
-pub fn shown_store(url: &str) -> String {
-    shown(&clinchpad_webhook_inbox::redact_url(url))
-}
-
-fn time(ms: i64) -> String {
-    DateTime::<Utc>::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |at| at.format("%Y-%m-%d %H:%M:%S%.3f").to_string(),
-    )
-}
-
-async fn list(
+pub async fn list(
     inbox: &Inbox,
-    state: Option<State>,
+    filter: &Filter,
     limit: u32,
     out: &Output,
-) -> Result<ExitCode, clinchpad_webhook_inbox::InboxError> {
-    let entries = inbox.list(state, limit).await?;
+) -> Result<ExitCode, InboxError> {
+    let entries = inbox.list_matching(filter, limit).await?;
     if out.json {
         for entry in &entries {
             out.print_json(&json!({
@@ -151,11 +83,7 @@ async fn list(
     Ok(ExitCode::SUCCESS)
 }
 
-async fn show(
-    inbox: &Inbox,
-    id: &str,
-    out: &Output,
-) -> Result<ExitCode, clinchpad_webhook_inbox::InboxError> {
+pub async fn show(inbox: &Inbox, id: &str, out: &Output) -> Result<ExitCode, InboxError> {
     let Some(entry) = inbox.get(id).await? else {
         out.warn(&format!("no delivery {} in the inbox", shown(id)));
         return Ok(ExitCode::from(1));
@@ -244,62 +172,84 @@ fn describe(entry: &Entry) -> String {
     text
 }
 
-async fn retry(
-    inbox: &Inbox,
-    id: Option<&str>,
-    dead: bool,
-    out: &Output,
-) -> Result<ExitCode, clinchpad_webhook_inbox::InboxError> {
-    if dead {
-        let count = inbox.retry_dead().await?;
-        out.print(&format!("{count} dead delivery(ies) due again now\n"));
+/// How many deliveries are in each state, the oldest pending one's age, and what is paused.
+pub async fn stats(inbox: &Inbox, out: &Output) -> Result<ExitCode, InboxError> {
+    let counts = inbox.counts().await?;
+    let paused = inbox.paused().await?;
+    let now = chrono::Utc::now().timestamp_millis();
+    let oldest_age = counts
+        .oldest_pending_received_at
+        .map(|at| now.saturating_sub(at).max(0));
+    if out.json {
+        let paused: Vec<_> = paused
+            .iter()
+            .map(|paused| {
+                let kind = match &paused.pause {
+                    Pause::All => None,
+                    Pause::Type(kind) => Some(kind.as_str()),
+                    _ => None,
+                };
+                json!({"all": kind.is_none(), "type": kind, "since": paused.since})
+            })
+            .collect();
+        out.print_json(&json!({
+            "pending": counts.pending,
+            "running": counts.running,
+            "done": counts.done,
+            "dead": counts.dead,
+            "oldest_pending_age_ms": oldest_age,
+            "paused": paused,
+        }));
         return Ok(ExitCode::SUCCESS);
     }
-    let id = id.unwrap_or_default();
-    if inbox.retry(id).await? {
-        out.print(&format!("{} is due again now\n", shown(id)));
-        Ok(ExitCode::SUCCESS)
-    } else {
-        out.warn(&format!(
-            "no delivery {} to retry: not in the inbox, or a worker has it now",
-            shown(id)
-        ));
-        Ok(ExitCode::from(1))
+    let mut text = String::new();
+    let rows = [
+        ("pending", counts.pending, Style::Warn),
+        ("running", counts.running, Style::Warn),
+        ("done", counts.done, Style::Good),
+        ("dead", counts.dead, Style::Bad),
+    ];
+    for (name, count, style) in rows {
+        let style = if count == 0 { Style::Dim } else { style };
+        let _ = write!(
+            text,
+            "{}  {count:>9}",
+            out.paint(style, &format!("{name:<7}"))
+        );
+        if name == "pending" {
+            if let Some(age) = oldest_age {
+                let _ = write!(text, "  (the oldest received {} ago)", age_text(age));
+            }
+        }
+        text.push('\n');
     }
+    match paused.is_empty() {
+        true => text.push_str("paused   nothing\n"),
+        false => {
+            for paused in &paused {
+                let _ = writeln!(
+                    text,
+                    "paused   {} (since {} UTC)",
+                    match &paused.pause {
+                        Pause::All => "every delivery".to_owned(),
+                        other => other.to_string(),
+                    },
+                    time(paused.since)
+                );
+            }
+        }
+    }
+    out.print(&text);
+    Ok(ExitCode::SUCCESS)
 }
 
-async fn replay(
-    inbox: &Inbox,
-    id: &str,
-    to: &str,
-    key: Option<&str>,
-    sending: &crate::SendingArgs,
-    out: &Output,
-) -> ExitCode {
-    let entry = match inbox.get(id).await {
-        Ok(Some(entry)) => entry,
-        Ok(None) => {
-            out.warn(&format!("no delivery {} in the inbox", shown(id)));
-            return ExitCode::from(1);
-        }
-        Err(err) => {
-            out.warn(&err.to_string());
-            return ExitCode::from(1);
-        }
-    };
-    if key.is_none() {
-        out.warn(&format!(
-            "no key given (--key or {}): the delivery is sent without one",
-            crate::KEY_VARIABLE
-        ));
+/// An age for people: `45s`, `12m 5s`, `3h 20m`, `2d 4h`.
+fn age_text(ms: i64) -> String {
+    let seconds = ms / 1000;
+    match seconds {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m {}s", s / 60, s % 60),
+        s if s < 86_400 => format!("{}h {}m", s / 3600, s % 3600 / 60),
+        s => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
     }
-    let (body, query) =
-        capture::with_key(entry.body.as_bytes(), "", key, Places::from(sending.key_in));
-    let delivery = Delivery {
-        source: format!("inbox:{}", shown(&entry.key)),
-        label: entry.activity_type.clone().unwrap_or_else(|| "?".into()),
-        body,
-        query,
-    };
-    client::post_all(to, vec![delivery], 0, sending.ca_cert.as_deref(), out).await
 }

@@ -1,0 +1,11 @@
+-- Retention removes done deliveries by when they finished, and `purge` by state and age.
+CREATE INDEX {prefix}deliveries_finished ON {prefix}deliveries (state, finished_at);
+-- Filters by lead, newest first.
+CREATE INDEX {prefix}deliveries_lead ON {prefix}deliveries (lead_id, received_at);
+-- Processing paused: one row per activity type whose deliveries workers leave alone, `*` for
+-- every delivery. Deliveries are still stored while paused.
+CREATE TABLE {prefix}pauses (
+    activity_type TEXT PRIMARY KEY,
+    -- When (milliseconds since the Unix epoch).
+    paused_at BIGINT NOT NULL
+);
