@@ -328,6 +328,10 @@ pub struct InspectArgs {
 /// 5 s to finish, answers any still waiting (on a slow --forward-to app) 503 and saves it as
 /// dropped, flushes --save, and exits 0 if every request was accepted, 1 if not.
 ///
+/// GET /healthz answers 200 while listen runs; GET /readyz answers 200 when it can store what
+/// it takes (with --store: the inbox's database answers and is this version's), 503 when not.
+/// Neither is printed.
+///
 /// With --ui ADDR it also serves a web view at http://ADDR/, opened through a one-time link
 /// printed at start-up: each request as it arrives, its typed fields, JSON tree and headers;
 /// replay (as the request came, its key put back only where it matched), edit and send, copy

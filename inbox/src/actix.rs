@@ -1,5 +1,6 @@
 //! An [actix-web](https://docs.rs/actix-web/4) handler that stores each delivery and answers:
-//! [`store`]. **Available with the crate feature `actix-web` only.**
+//! [`store`]; and the probes an orchestrator asks, [`healthz`] and [`readyz`]. **Available
+//! with the crate feature `actix-web` only.**
 //!
 //! ```
 //! use actix_web::{web, App};
@@ -19,6 +20,8 @@
 //!         .app_data(receiver)
 //!         .app_data(web::Data::new(inbox))
 //!         .route("/hooks/clinchpad", web::post().to(clinchpad_webhook_inbox::actix::store))
+//!         .route("/healthz", web::get().to(clinchpad_webhook_inbox::actix::healthz))
+//!         .route("/readyz", web::get().to(clinchpad_webhook_inbox::actix::readyz))
 //! }
 //! ```
 
@@ -38,5 +41,25 @@ pub async fn store(inbox: web::Data<Inbox>, delivery: Delivery) -> HttpResponse 
         Err(_) => HttpResponse::ServiceUnavailable()
             .content_type("text/plain; charset=utf-8")
             .body(crate::UNSTORED),
+    }
+}
+
+/// Liveness: `200 OK` whenever the process answers.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n")
+}
+
+/// Readiness: `200 OK` when the inbox can take deliveries ([`Inbox::ready`]), `503 Service
+/// Unavailable` with a fixed sentence otherwise. See the `axum` feature's `readyz`.
+pub async fn readyz(inbox: web::Data<Inbox>) -> HttpResponse {
+    match inbox.ready().await {
+        Ok(()) => HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body("ready\n"),
+        Err(_) => HttpResponse::ServiceUnavailable()
+            .content_type("text/plain; charset=utf-8")
+            .body(crate::NOT_READY),
     }
 }

@@ -1,5 +1,6 @@
 //! An [axum](https://docs.rs/axum/0.8) handler that stores each delivery and answers:
-//! [`store`]. **Available with the crate feature `axum` only.**
+//! [`store`]; and the probes an orchestrator asks, [`healthz`] and [`readyz`]. **Available
+//! with the crate feature `axum` only.**
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -24,8 +25,11 @@
 //! # let url = format!("sqlite://{}/inbox.db", dir.display());
 //! let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
 //! let inbox = Inbox::open(&url).await?.masking_keys_of(&receiver);
+//! use clinchpad_webhook_inbox::axum::{healthz, readyz, store};
 //! let app: Router = Router::new()
-//!     .route("/hooks/clinchpad", post(clinchpad_webhook_inbox::axum::store))
+//!     .route("/hooks/clinchpad", post(store))
+//!     .route("/healthz", axum::routing::get(healthz))
+//!     .route("/readyz", axum::routing::get(readyz))
 //!     .with_state(AppState { receiver, inbox });
 //! # let _ = app;
 //! # std::fs::remove_dir_all(&dir).ok();
@@ -53,5 +57,20 @@ pub async fn store(State(inbox): State<Inbox>, delivery: Delivery) -> Response {
     match inbox.store(&delivery).await {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, crate::UNSTORED).into_response(),
+    }
+}
+
+/// Liveness: `200 OK` whenever the process answers.
+pub async fn healthz() -> Response {
+    (StatusCode::OK, "ok\n").into_response()
+}
+
+/// Readiness: `200 OK` when the inbox can take deliveries ([`Inbox::ready`]: its database
+/// answers, its schema is this version's), `503 Service Unavailable` otherwise, with a fixed
+/// sentence: whoever asks learns nothing of the database.
+pub async fn readyz(State(inbox): State<Inbox>) -> Response {
+    match inbox.ready().await {
+        Ok(()) => (StatusCode::OK, "ready\n").into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, crate::NOT_READY).into_response(),
     }
 }

@@ -82,3 +82,8 @@ struct ReadmeDoctests;
 /// stored: a fixed sentence, so that no detail of the database (a driver's message, a path)
 /// reaches whoever sent the request. The adapters answer it; log the [`InboxError`] itself.
 pub const UNSTORED: &str = "the delivery could not be stored; try again later";
+
+/// What a readiness probe is answered, with `503 Service Unavailable`, when the inbox cannot
+/// take deliveries ([`Inbox::ready`] failed): a fixed sentence, as for [`UNSTORED`].
+pub const NOT_READY: &str =
+    "not ready: the inbox cannot be reached, or its schema is not this version's\n";

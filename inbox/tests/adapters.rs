@@ -44,6 +44,8 @@ impl FromRef<AppState> for Inbox {
 async fn serve_axum(inbox: Inbox) -> SocketAddr {
     let app = Router::new()
         .route(PATH, routing::post(clinchpad_webhook_inbox::axum::store))
+        .route("/healthz", routing::get(clinchpad_webhook_inbox::axum::healthz))
+        .route("/readyz", routing::get(clinchpad_webhook_inbox::axum::readyz))
         .with_state(AppState {
             receiver: receiver(),
             inbox,
@@ -76,6 +78,14 @@ fn serve_actix(inbox: Inbox) -> SocketAddr {
                         PATH,
                         actix_web::web::post().to(clinchpad_webhook_inbox::actix::store),
                     )
+                    .route(
+                        "/healthz",
+                        actix_web::web::get().to(clinchpad_webhook_inbox::actix::healthz),
+                    )
+                    .route(
+                        "/readyz",
+                        actix_web::web::get().to(clinchpad_webhook_inbox::actix::readyz),
+                    )
             })
             .workers(1)
             .bind("127.0.0.1:0")
@@ -100,6 +110,21 @@ async fn post(address: SocketAddr, body: Vec<u8>) -> u16 {
     let status = response.status().as_u16();
     let _ = response.into_body().collect().await;
     status
+}
+
+/// GETs `path`; the status and the text.
+async fn get(address: SocketAddr, path: &str) -> (u16, String) {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let request = hyper::Request::get(format!("http://{address}{path}"))
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(30), client.request(request))
+        .await
+        .expect("an answer in time")
+        .expect("an answer");
+    let status = response.status().as_u16();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// What each adapter must do, whatever the database.
@@ -146,7 +171,7 @@ async fn each_adapter_stores_then_answers_on_either_database() {
 /// A database that goes down mid-run: every request is 503 until it is back, none is a 2xx,
 /// and what was answered 2xx before is there after.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn while_the_database_is_down_every_delivery_is_a_503_never_a_2xx() {
+async fn while_the_database_is_down_every_delivery_is_a_503_never_a_2xx_and_readyz_says_so() {
     let server = common::postgres::Server::start("outage");
     let inbox = Inbox::open(&server.url("postgres")).await.unwrap();
     let axum = serve_axum(inbox.clone()).await;
@@ -158,7 +183,16 @@ async fn while_the_database_is_down_every_delivery_is_a_503_never_a_2xx() {
             .into_bytes()
     };
     assert_eq!(post(axum, body("before")).await, 204);
+    for address in [axum, actix] {
+        assert_eq!(get(address, "/readyz").await.0, 200);
+    }
     server.stop();
+    for address in [axum, actix] {
+        let (status, said) = get(address, "/readyz").await;
+        assert_eq!(status, 503, "not ready while the database is down");
+        assert_eq!(said, clinchpad_webhook_inbox::NOT_READY);
+        assert_eq!(get(address, "/healthz").await.0, 200, "but alive");
+    }
     let during: Vec<_> = ["during-1", "during-2", "during-3"]
         .into_iter()
         .enumerate()
@@ -176,6 +210,9 @@ async fn while_the_database_is_down_every_delivery_is_a_503_never_a_2xx() {
         );
     }
     server.run();
+    for address in [axum, actix] {
+        assert_eq!(get(address, "/readyz").await.0, 200, "ready again");
+    }
     assert_eq!(post(axum, body("after")).await, 204);
     assert_eq!(post(actix, body("after-actix")).await, 204);
     let mut stored: Vec<String> = inbox

@@ -14,6 +14,7 @@
 
 mod drain;
 mod forward;
+mod health;
 mod record;
 mod request;
 mod serve;

@@ -16,6 +16,7 @@ use hyper::{Method, Request, Response, StatusCode};
 
 use super::drain::{until_drained, InFlight, DROPPED};
 use super::forward::forward;
+use super::health::probe;
 use super::record::{record, Seen};
 use super::State;
 use crate::capture::{self, KeyCheck, KeySeen};
@@ -30,6 +31,10 @@ pub(super) async fn handle(
     request: Request<Incoming>,
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let _in_flight = InFlight::enter(&state.in_flight);
+    if let Some((status, text)) = probe(&state, request.method(), request.uri().path()).await {
+        let response = text_response(status, text.to_owned());
+        return Ok(response.unwrap_or_else(|_| Response::new(Full::default())));
+    }
     let mut drained = state.drain_over.subscribe();
     let received_at = Utc::now();
     let (parts, body) = request.into_parts();
