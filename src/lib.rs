@@ -287,6 +287,7 @@ mod payload;
 mod pipeline;
 mod receiver;
 mod rejection;
+mod signal;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "tower")]

@@ -9,6 +9,7 @@ use crate::key::handshake::KEY_FIELD;
 use crate::parse::parse_tolerant;
 use crate::read::body::read_value;
 use crate::read::query;
+use crate::signal;
 use crate::{parse, verify_key, Delivery, Error, HandshakeKey, Payload, ReceivedKey, Rejection};
 
 /// Everything a ClinchPad webhook endpoint checks, in code that knows no framework: the body
@@ -170,14 +171,21 @@ impl Receiver {
         content_length: Option<u64>,
     ) -> Result<(), Rejection> {
         if content_length.is_some_and(|length| length > self.body_limit as u64) {
-            return Err(self.too_large());
+            return Err(self.too_large()).inspect_err(signal::refused);
         }
-        self.check_query(query).map(drop)
+        self.check_query(query)
+            .map(drop)
+            .inspect_err(signal::refused)
     }
 
     /// The payload in a request, checked: `query` is the request's raw query string (without
     /// the `?`, `None` or empty when there is none), `body` the body's bytes.
     pub fn receive(&self, query: Option<&str>, body: &[u8]) -> Result<Payload, Rejection> {
+        self.receive_checked(query, body)
+            .inspect_err(signal::refused)
+    }
+
+    fn receive_checked(&self, query: Option<&str>, body: &[u8]) -> Result<Payload, Rejection> {
         if body.len() > self.body_limit {
             return Err(self.too_large());
         }
@@ -227,7 +235,7 @@ impl Receiver {
     /// ```
     pub fn accept(&self, query: Option<&str>, body: &[u8]) -> Result<Delivery, Rejection> {
         if body.len() > self.body_limit {
-            return Err(self.too_large());
+            return Err(self.too_large()).inspect_err(signal::refused);
         }
         self.accept_body(query, body.to_vec())
     }
@@ -239,6 +247,21 @@ impl Receiver {
         query: Option<&str>,
         body: Vec<u8>,
     ) -> Result<Delivery, Rejection> {
+        match self.accept_checked(query, body) {
+            Ok(delivery) if delivery.is_typed() => Ok(delivery),
+            Ok(delivery) => {
+                signal::drifted(&delivery);
+                Ok(delivery)
+            }
+            Err(rejection) => {
+                signal::refused(&rejection);
+                Err(rejection)
+            }
+        }
+    }
+
+    #[inline]
+    fn accept_checked(&self, query: Option<&str>, body: Vec<u8>) -> Result<Delivery, Rejection> {
         if body.len() > self.body_limit {
             return Err(self.too_large());
         }

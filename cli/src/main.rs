@@ -377,6 +377,13 @@ pub struct ListenArgs {
     #[arg(long, value_name = "URL")]
     store: Option<String>,
 
+    /// Serve metrics for Prometheus at http://ADDR/metrics: requests by status and their
+    /// duration, refusals, drifted deliveries, stores by outcome and, with --store, the
+    /// inbox's deliveries by state and the oldest pending one's age. Its own address, e.g.
+    /// 127.0.0.1:9464: keep it on loopback or a network you trust
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<String>,
+
     /// Pass each accepted delivery on to URL (same body and query, key included) and show the
     /// app's status and time
     #[arg(long, value_name = "URL")]

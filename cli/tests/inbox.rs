@@ -318,7 +318,10 @@ fn a_sqlite_file_removed_under_listen_is_answered_503_not_stored_and_readyz_says
     let (store, file) = sqlite("removed-under-listen");
     let listening = listen(&["--key", KEY, "--store", &store], None);
     assert_eq!(probe(&listening.address, "/healthz"), (200, "ok\n".into()));
-    assert_eq!(probe(&listening.address, "/readyz"), (200, "ready\n".into()));
+    assert_eq!(
+        probe(&listening.address, "/readyz"),
+        (200, "ready\n".into())
+    );
     assert_eq!(
         send(&listening.address, &["--type", "lead:won"])
             .status

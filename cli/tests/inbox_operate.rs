@@ -232,3 +232,78 @@ async fn a_pause_from_the_command_holds_a_running_worker_until_resumed() {
         assert_eq!(stdout(&nothing), "nothing was paused");
     }
 }
+
+/// `GET path` on `address` (`127.0.0.1:PORT`): the status and the body.
+fn get(address: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer.split_once("\r\n\r\n").unwrap().1.to_owned();
+    (status, body)
+}
+
+#[test]
+fn listen_serves_its_metrics_for_prometheus_without_a_key() {
+    let store = &stores("listen-metrics")[0];
+    let listening = common::listen(
+        &["--key", KEY, "--store", store, "--metrics", "127.0.0.1:0"],
+        None,
+    );
+    let metrics_at = (0..5)
+        .find_map(|_| {
+            let line = listening.stderr_line();
+            line.split("metrics for Prometheus at http://")
+                .nth(1)
+                .map(|rest| rest.trim_end_matches("/metrics").to_owned())
+        })
+        .expect("the metrics' address is printed");
+    let sent = run(
+        &["send", &listening.address, "--type", "lead:moved"],
+        Some(KEY),
+        b"",
+    );
+    assert_eq!(sent.status.code(), Some(0), "{}", text(&sent));
+    let forged = run(
+        &[
+            "send",
+            &listening.address,
+            "--type",
+            "lead:won",
+            "--key",
+            "guess-key-9",
+        ],
+        None,
+        b"",
+    );
+    assert_eq!(forged.status.code(), Some(1));
+
+    let (status, metrics) = get(&metrics_at, "/metrics");
+    assert_eq!(status, 200);
+    for line in [
+        r#"clinchpad_inbox_stores{outcome="new"} 1"#,
+        r#"clinchpad_webhook_refused{http_response_status_code="401"} 1"#,
+        r#"clinchpad_inbox_deliveries{state="pending"} 1"#,
+        r#"http_server_request_duration_seconds_count{http_request_method="POST",http_response_status_code="204"} 1"#,
+        "# HELP clinchpad_inbox_oldest_pending_age How long",
+        "clinchpad_inbox_oldest_pending_age_seconds ",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line || l.starts_with(line)),
+            "{line}\n{metrics}"
+        );
+    }
+    assert!(!metrics.contains(KEY) && !metrics.contains("guess-key-9"));
+    assert_eq!(get(&metrics_at, "/").0, 404);
+    let (status, _, _) = listening.stop();
+    assert_eq!(status.code(), Some(1), "the forged one was refused");
+}

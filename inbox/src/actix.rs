@@ -36,12 +36,15 @@ use crate::Inbox;
 /// [`Receiver`](clinchpad_webhook::Receiver) and the [`Inbox`] (as `web::Data<Inbox>`). See
 /// the `axum` feature's `store`, which this mirrors.
 pub async fn store(inbox: web::Data<Inbox>, delivery: Delivery) -> HttpResponse {
-    match inbox.store(&delivery).await {
+    let started = std::time::Instant::now();
+    let response = match inbox.store(&delivery).await {
         Ok(_) => HttpResponse::NoContent().finish(),
         Err(_) => HttpResponse::ServiceUnavailable()
             .content_type("text/plain; charset=utf-8")
             .body(crate::UNSTORED),
-    }
+    };
+    crate::signal::answered(response.status().as_u16(), started.elapsed());
+    response
 }
 
 /// Liveness: `200 OK` whenever the process answers.

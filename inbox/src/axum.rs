@@ -54,10 +54,14 @@ use crate::Inbox;
 /// The router's state provides the [`Receiver`](clinchpad_webhook::Receiver) and the
 /// [`Inbox`] (`FromRef`).
 pub async fn store(State(inbox): State<Inbox>, delivery: Delivery) -> Response {
-    match inbox.store(&delivery).await {
+    let started = std::time::Instant::now();
+    let stored = inbox.store(&delivery).await;
+    let response = match stored {
         Ok(_) => StatusCode::NO_CONTENT.into_response(),
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, crate::UNSTORED).into_response(),
-    }
+    };
+    crate::signal::answered(response.status().as_u16(), started.elapsed());
+    response
 }
 
 /// Liveness: `200 OK` whenever the process answers.

@@ -14,7 +14,9 @@ use crate::delivery_key::{body_key, canonical_hash, conflict_key, row_key};
 use crate::entry::{Entry, State, Stored};
 use crate::error::InboxError;
 use crate::masking::Masking;
+use crate::signal;
 use crate::worker::{Handler, Worker};
+use tracing::Instrument;
 
 /// Every delivery stored once, then processed until it succeeds: a table of deliveries on
 /// SQLite (one process) or PostgreSQL (several receivers and workers sharing one database).
@@ -274,6 +276,13 @@ impl Inbox {
     }
 
     async fn insert(&self, row: NewRow<'_>) -> Result<Stored, InboxError> {
+        let span = signal::store_span(row.activity_id, row.activity_type, row.lead_id);
+        let stored = self.insert_bounded(row).instrument(span.clone()).await;
+        span.in_scope(|| signal::stored(&stored));
+        stored
+    }
+
+    async fn insert_bounded(&self, row: NewRow<'_>) -> Result<Stored, InboxError> {
         let body = self.inner.masking.text(&row.body).into_owned();
         let key = match row.activity_id {
             Some(id) => row_key(id),

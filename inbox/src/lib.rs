@@ -55,6 +55,7 @@ mod filter;
 mod inbox;
 mod masking;
 mod operate;
+pub mod signal;
 mod url;
 mod worker;
 

@@ -43,9 +43,18 @@ impl Inbox {
     }
 
     /// How many deliveries are in each state, and when the oldest pending one was received:
-    /// one statement, for a dashboard or an alert.
+    /// for a dashboard or an alert.
     pub async fn counts(&self) -> Result<Counts, InboxError> {
         self.db().counts().await
+    }
+
+    /// Reads [`counts`](Inbox::counts) and sets the gauges `clinchpad.inbox.deliveries` (by
+    /// `state`) and `clinchpad.inbox.oldest_pending_age` (seconds) from them: for a metrics
+    /// endpoint to call before it renders. Workers do it every 15 s on their own.
+    pub async fn sample_gauges(&self) -> Result<Counts, InboxError> {
+        let counts = self.counts().await?;
+        crate::signal::gauges(&counts, crate::clock::system_now_ms());
+        Ok(counts)
     }
 
     /// Makes the deliveries `filter` takes pending again, their attempts counted afresh, each

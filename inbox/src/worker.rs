@@ -29,6 +29,8 @@ use crate::entry::{Entry, State};
 use crate::error::{one_line, InboxError};
 use crate::filter::Filter;
 use crate::masking::Masking;
+use crate::signal;
+use tracing::Instrument;
 
 /// A future a handler returns, boxed.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -114,6 +116,9 @@ pub struct Report {
 /// How often the workers of one process remove done deliveries older than the inbox keeps them
 /// (one worker at a time; the first time when the first worker starts).
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// How often the workers of one process set the gauges of the deliveries by state.
+const SAMPLE_EVERY: Duration = Duration::from_secs(15);
 
 /// Names of workers: the process and a count, unique among the processes of one machine.
 static WORKERS: AtomicUsize = AtomicUsize::new(0);
@@ -299,6 +304,11 @@ impl Worker {
         let mut stop = std::pin::pin!(stop);
         let mut report = Report::default();
         loop {
+            if self.db.sample_due(SAMPLE_EVERY) {
+                if let Ok(counts) = self.db.counts().await {
+                    signal::gauges(&counts, crate::clock::system_now_ms());
+                }
+            }
             if let Some(keep) = self.settings.keep_done {
                 if self.db.prune_due(PRUNE_EVERY) {
                     let filter = Filter::new().state(State::Done).finished_before(keep);
@@ -306,7 +316,10 @@ impl Worker {
                         biased;
                         () = &mut stop => return report,
                         pruned = self.db.purge(&filter) => match pruned {
-                            Ok(pruned) => report.pruned += pruned,
+                            Ok(pruned) => {
+                                signal::pruned(pruned);
+                                report.pruned += pruned;
+                            }
                             Err(err) => report.failed(err),
                         },
                     }
@@ -337,6 +350,7 @@ impl Worker {
                 }
                 Ok(None) => self.settings.poll,
                 Err(err) => {
+                    signal::worker_waits(&err, self.settings.poll);
                     report.failed(err);
                     self.settings.poll
                 }
@@ -353,6 +367,24 @@ impl Worker {
     /// completes first, the attempt gets the drain bound; past it, the delivery is given
     /// back. What was done, and whether `stop` completed.
     async fn process(
+        &self,
+        entry: &Entry,
+        stop: Pin<&mut impl Future<Output = ()>>,
+    ) -> (Processed, bool) {
+        let span = signal::attempt_span(entry);
+        let started = std::time::Instant::now();
+        let (processed, stopped) = self
+            .process_in_span(entry, stop)
+            .instrument(span.clone())
+            .await;
+        span.in_scope(|| match &processed {
+            Processed::Recorded(outcome) => signal::attempted(outcome, started.elapsed()),
+            Processed::GivenBack(_) => signal::given_back(),
+        });
+        (processed, stopped)
+    }
+
+    async fn process_in_span(
         &self,
         entry: &Entry,
         mut stop: Pin<&mut impl Future<Output = ()>>,
@@ -608,7 +640,8 @@ impl Report {
 /// not a dead worker, and so that it can be stopped: past `timeout`, or when the attempt is
 /// dropped (a stop past its drain), the task is aborted.
 async fn guarded(future: HandlerFuture, timeout: Duration) -> Result<(), String> {
-    let task = AbortOnDrop(tokio::spawn(future));
+    // In the attempt's span: the handler's own events carry the delivery's ids.
+    let task = AbortOnDrop(tokio::spawn(future.in_current_span()));
     let mut task = task;
     match tokio::time::timeout(timeout, &mut task.0).await {
         Ok(Ok(result)) => result,

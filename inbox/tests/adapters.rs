@@ -44,8 +44,14 @@ impl FromRef<AppState> for Inbox {
 async fn serve_axum(inbox: Inbox) -> SocketAddr {
     let app = Router::new()
         .route(PATH, routing::post(clinchpad_webhook_inbox::axum::store))
-        .route("/healthz", routing::get(clinchpad_webhook_inbox::axum::healthz))
-        .route("/readyz", routing::get(clinchpad_webhook_inbox::axum::readyz))
+        .route(
+            "/healthz",
+            routing::get(clinchpad_webhook_inbox::axum::healthz),
+        )
+        .route(
+            "/readyz",
+            routing::get(clinchpad_webhook_inbox::axum::readyz),
+        )
         .with_state(AppState {
             receiver: receiver(),
             inbox,

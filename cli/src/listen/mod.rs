@@ -15,6 +15,7 @@
 mod drain;
 mod forward;
 mod health;
+mod metrics;
 mod record;
 mod request;
 mod serve;
@@ -151,6 +152,10 @@ async fn start(
                 .masking_keys_of(&receiver),
         ),
     };
+    let metrics = match &args.metrics {
+        Some(addr) => Some(metrics::Endpoint::bind(addr, store.clone()).await?),
+        None => None,
+    };
     let listener = TcpListener::bind(&args.addr)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}", shown(&args.addr)))?;
@@ -218,6 +223,21 @@ async fn start(
             }
         ));
     }
+    let metrics_task = match metrics {
+        Some(endpoint) => {
+            let at = endpoint.address()?;
+            out.say(&format!(
+                "metrics for Prometheus at http://{at}/metrics{}",
+                if at.ip().is_loopback() {
+                    ""
+                } else {
+                    " (not on a loopback address: anyone who can reach it can read them)"
+                }
+            ));
+            Some(tokio::spawn(endpoint.serve()))
+        }
+        None => None,
+    };
     out.say("stop with Ctrl-C");
     let (ui, ui_task) = match ui {
         Some((ui, listener, _)) => (Some(ui.clone()), Some(tokio::spawn(ui.serve(listener)))),
@@ -242,7 +262,7 @@ async fn start(
         ui,
     });
     serve::serve(listener, state.clone(), stop).await;
-    if let Some(task) = ui_task {
+    for task in [ui_task, metrics_task].into_iter().flatten() {
         task.abort();
     }
 

@@ -37,6 +37,7 @@ pub(super) async fn handle(
     }
     let mut drained = state.drain_over.subscribe();
     let received_at = Utc::now();
+    let started = std::time::Instant::now();
     let (parts, body) = request.into_parts();
     let query = parts.uri.query().unwrap_or_default().to_owned();
     let declared = parts
@@ -112,7 +113,9 @@ pub(super) async fn handle(
         ),
     };
     record(&state, &seen);
-    Ok(response.unwrap_or_else(|_| Response::new(Full::default())))
+    let response = response.unwrap_or_else(|_| Response::new(Full::default()));
+    answered(&parts.method, response.status(), started.elapsed());
+    Ok(response)
 }
 
 /// Reads the body within the limit and hands it to the receiver: to `accept`, or with
@@ -261,6 +264,21 @@ impl Refusal {
             other => other.text(),
         }
     }
+}
+
+/// The request's duration, by method and status, for `--metrics` (nothing without it).
+fn answered(method: &Method, status: StatusCode, elapsed: std::time::Duration) {
+    let method = match *method {
+        Method::POST => "POST",
+        Method::GET => "GET",
+        _ => "other",
+    };
+    metrics::histogram!(
+        "http.server.request.duration",
+        "http.request.method" => method,
+        "http.response.status_code" => status.as_u16().to_string()
+    )
+    .record(elapsed.as_secs_f64());
 }
 
 fn text_response(status: StatusCode, text: String) -> hyper::http::Result<Response<Full<Bytes>>> {

@@ -62,6 +62,8 @@ pub(crate) struct Db {
     /// When a worker of this process last began removing old done deliveries (ms since the
     /// epoch, this machine's clock; 0 for never): one at a time, about once an hour.
     pub pruned_at: Arc<AtomicI64>,
+    /// When a worker of this process last sampled the gauges (as `pruned_at`).
+    pub sampled_at: Arc<AtomicI64>,
 }
 
 impl Db {
@@ -135,6 +137,7 @@ impl Db {
             clock: None,
             file,
             pruned_at: Arc::new(AtomicI64::new(0)),
+            sampled_at: Arc::new(AtomicI64::new(0)),
         })
     }
 
@@ -157,13 +160,12 @@ impl Db {
     /// Whether it is time to remove old done deliveries, `every` after the last time: true for
     /// one caller only, which takes the turn.
     pub fn prune_due(&self, every: Duration) -> bool {
-        let now = crate::clock::system_now_ms();
-        let last = self.pruned_at.load(Ordering::Relaxed);
-        now.saturating_sub(last) >= crate::clock::millis(every)
-            && self
-                .pruned_at
-                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                .is_ok()
+        turn(&self.pruned_at, every)
+    }
+
+    /// Whether it is time to sample the gauges, as [`prune_due`](Db::prune_due).
+    pub fn sample_due(&self, every: Duration) -> bool {
+        turn(&self.sampled_at, every)
     }
 
     /// Fails unless the inbox's schema is there and this version's, or the database does not
@@ -180,6 +182,17 @@ impl Db {
             None => Ok(()),
         }
     }
+}
+
+/// Whether `every` has passed since `last` (ms since the epoch, 0 for never): true for one
+/// caller only, which takes the turn and sets `last` to now.
+fn turn(last: &AtomicI64, every: Duration) -> bool {
+    let now = crate::clock::system_now_ms();
+    let then = last.load(Ordering::Relaxed);
+    now.saturating_sub(then) >= crate::clock::millis(every)
+        && last
+            .compare_exchange(then, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
 }
 
 /// The path of the file a `sqlite:` URL names, unless the database is in memory.
