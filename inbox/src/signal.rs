@@ -39,14 +39,13 @@ pub(crate) fn store_span(
     tracing::info_span!(
         target: TARGET,
         "clinchpad.store",
-        activity_id = activity_id.map(shown).as_deref(),
-        activity_type = activity_type.map(shown).as_deref(),
-        lead_id = lead_id.map(shown).as_deref(),
-        outcome = field::Empty,
+        activity_id = activity_id.map(shown),
+        activity_type = activity_type.map(shown),
+        lead_id = lead_id.map(shown),
     )
 }
 
-/// What came of a store, in its span.
+/// What came of a store, as an event in its span.
 pub(crate) fn stored(result: &Result<Stored, InboxError>) {
     let outcome = match result {
         Ok(Stored::New) => "new",
@@ -54,15 +53,16 @@ pub(crate) fn stored(result: &Result<Stored, InboxError>) {
         Ok(Stored::Conflict) => "conflict",
         Err(_) => "unavailable",
     };
-    Span::current().record("outcome", outcome);
     match result {
         Ok(Stored::Conflict) => tracing::warn!(
             target: TARGET,
+            outcome,
             "delivery stored as a conflict: the same activity id came before with another body"
         ),
         Ok(_) => tracing::info!(target: TARGET, outcome, "delivery stored"),
         Err(err) => tracing::warn!(
             target: TARGET,
+            outcome,
             error = %err,
             "delivery not stored: to be answered 503, for ClinchPad to see the failure"
         ),
@@ -93,9 +93,9 @@ pub(crate) fn attempt_span(entry: &Entry) -> Span {
     tracing::info_span!(
         target: TARGET,
         "clinchpad.attempt",
-        activity_id = entry.activity_id.as_deref().map(shown).as_deref(),
-        activity_type = entry.activity_type.as_deref().map(shown).as_deref(),
-        lead_id = entry.lead_id.as_deref().map(shown).as_deref(),
+        activity_id = entry.activity_id.as_deref().map(shown),
+        activity_type = entry.activity_type.as_deref().map(shown),
+        lead_id = entry.lead_id.as_deref().map(shown),
         attempt = entry.attempts,
         outcome = field::Empty,
     )
@@ -179,9 +179,22 @@ pub(crate) fn gauges(counts: &Counts, now_ms: i64) {
     metrics::gauge!("clinchpad.inbox.oldest_pending_age").set(age as f64 / 1000.0);
 }
 
-/// Text from a delivery for a log: one escaped line, bounded.
-fn shown(text: &str) -> String {
-    crate::error::one_line(text, 100)
+/// Text from a delivery as a log's field: one escaped line of at most 100 characters, made
+/// only when a subscriber writes it.
+fn shown(text: &str) -> field::DisplayValue<Shown<'_>> {
+    field::display(Shown(text))
+}
+
+struct Shown<'a>(&'a str);
+
+impl std::fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let escaped = clinchpad_webhook::escape_text(self.0);
+        match escaped.char_indices().nth(100) {
+            Some((cut, _)) => write!(f, "{}…", &escaped[..cut]),
+            None => f.write_str(&escaped),
+        }
+    }
 }
 
 /// Describes the metrics the receiver and the inbox record to the recorder installed now: a

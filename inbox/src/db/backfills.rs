@@ -62,6 +62,7 @@ impl Db {
 
     /// Records where the run of `scope` stands, its last finished run's reach kept.
     pub async fn save_run(&self, scope: &str, run: &RunRow, now: i64) -> Result<(), InboxError> {
+        let _turn = self.write_turn().await;
         sqlx::query(&format!(
             "INSERT INTO {} (scope, run_page, first_page, run_floor, run_newest, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6) \
@@ -92,6 +93,7 @@ impl Db {
         now: i64,
     ) -> Result<(), InboxError> {
         // A run that met no activity keeps the reach of the one before.
+        let _turn = self.write_turn().await;
         sqlx::query(&format!(
             "INSERT INTO {table} (scope, complete_to, first_page, updated_at) \
              VALUES ($1, $2, $3, $4) \

@@ -53,6 +53,7 @@ impl Db {
             "INSERT INTO {table} ({INSERTED}) VALUES ({values}) \
              ON CONFLICT (delivery_key) DO NOTHING"
         );
+        let _turn = self.write_turn().await;
         let inserted = bind_row(
             sqlx::query(&statement),
             row,
@@ -89,6 +90,7 @@ impl Db {
         key: &str,
         body: &str,
     ) -> Result<bool, InboxError> {
+        let _turn = self.write_turn().await;
         let replaced = sqlx::query(&format!(
             "UPDATE {} SET activity_type = $2, lead_id = $3, created_at = $4, typed = $5, \
              drift = $6, body = $7, verified = $8, recovered_at = NULL \
@@ -179,6 +181,7 @@ impl Db {
     /// Makes the delivery under `key` pending and due now, its attempts counted afresh,
     /// unless a worker has it: whether it was changed.
     pub async fn retry(&self, key: &str) -> Result<bool, InboxError> {
+        let _turn = self.write_turn().await;
         let changed = sqlx::query(&format!(
             "UPDATE {} SET state = 'pending', attempts = 0, next_attempt_at = {}, \
              claimed_by = NULL, finished_at = NULL WHERE delivery_key = $1 AND state <> 'running'",
@@ -194,6 +197,7 @@ impl Db {
 
     /// [`retry`](Db::retry) for every dead delivery; how many there were.
     pub async fn retry_dead(&self) -> Result<u64, InboxError> {
+        let _turn = self.write_turn().await;
         let changed = sqlx::query(&format!(
             "UPDATE {} SET state = 'pending', attempts = 0, next_attempt_at = {}, \
              claimed_by = NULL, finished_at = NULL WHERE state = 'dead'",
@@ -218,6 +222,7 @@ impl Db {
         let pauses = &self.tables.pauses;
         let now = self.now(3);
         // A paused type's deliveries are left where they are, due or not.
+        let _turn = self.write_turn().await;
         let row = sqlx::query(&format!(
             "UPDATE {table} SET state = 'running', attempts = attempts + 1, \
              claimed_by = $1, next_attempt_at = {now} + $2 \
@@ -242,6 +247,7 @@ impl Db {
     /// Gives the delivery under `key` back from `worker`: pending, due now, its attempt not
     /// counted. Whether it was still that worker's.
     pub async fn give_back(&self, key: &str, worker: &str) -> Result<bool, InboxError> {
+        let _turn = self.write_turn().await;
         let changed = sqlx::query(&format!(
             "UPDATE {} SET state = 'pending', attempts = attempts - 1, next_attempt_at = {}, \
              claimed_by = NULL WHERE delivery_key = $1 AND claimed_by = $2 AND state = 'running'",
@@ -273,6 +279,7 @@ impl Db {
             Some(_) => "NULL".to_owned(),
             None => now.clone(),
         };
+        let _turn = self.write_turn().await;
         let row = sqlx::query(&format!(
             "UPDATE {} SET state = $3, next_attempt_at = {now} + $4, finished_at = {finished}, \
              claimed_by = NULL, last_error = $5 \

@@ -64,6 +64,9 @@ pub(crate) struct Db {
     pub pruned_at: Arc<AtomicI64>,
     /// When a worker of this process last sampled the gauges (as `pruned_at`).
     pub sampled_at: Arc<AtomicI64>,
+    /// On SQLite, the one writer's turn, taken in order by this process's writes (see
+    /// [`write_turn`](Db::write_turn)); `None` on PostgreSQL, whose writers do not queue.
+    pub writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl Db {
@@ -138,6 +141,10 @@ impl Db {
             file,
             pruned_at: Arc::new(AtomicI64::new(0)),
             sampled_at: Arc::new(AtomicI64::new(0)),
+            writer: match backend {
+                Backend::Sqlite => Some(Arc::new(tokio::sync::Mutex::new(()))),
+                Backend::Postgres => None,
+            },
         })
     }
 
@@ -155,6 +162,17 @@ impl Db {
             "COALESCE(CAST(${n} AS BIGINT), {})",
             self.backend.clock_sql()
         )
+    }
+
+    /// Waits for this process's turn to write, on SQLite: its writes take turns in the order
+    /// they came, rather than each retrying SQLite's lock on a timer of its own, which
+    /// leaves a store waiting tens of milliseconds behind a long write (a purge's batch) that
+    /// ended long before. Held for one statement. Nothing to wait for on PostgreSQL.
+    pub async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.writer {
+            Some(writer) => Some(writer.lock().await),
+            None => None,
+        }
     }
 
     /// Whether it is time to remove old done deliveries, `every` after the last time: true for

@@ -11,9 +11,9 @@ use crate::entry::{Entry, State};
 use crate::error::InboxError;
 use crate::filter::{Counts, Filter, Pause, Paused};
 
-/// How many rows one statement of a purge removes: each batch its own short transaction, so
-/// that a store waits at most one batch for SQLite's write lock.
-const PURGE_BATCH: i64 = 2_000;
+/// How many rows one statement of a purge removes: each batch its own short transaction (a few
+/// milliseconds on SQLite), so that a store waits at most one batch for its turn to write.
+const PURGE_BATCH: i64 = 250;
 
 /// A value a filter's clause binds.
 enum Value {
@@ -177,6 +177,7 @@ impl Db {
         let query = sqlx::query(&statement)
             .bind(self.now_param())
             .bind(spread_ms.max(0));
+        let _turn = self.write_turn().await;
         let changed = bind(query, clause.values).execute(&self.pool).await?;
         Ok(changed.rows_affected())
     }
@@ -186,14 +187,20 @@ impl Db {
     pub async fn purge(&self, filter: &Filter) -> Result<u64, InboxError> {
         let table = &self.tables.deliveries;
         let clause = self.clause(filter, 1);
+        // SQLite's rows by their rowid: no lookup in the key's index to find each.
+        let row = match self.backend {
+            Backend::Sqlite => "rowid",
+            Backend::Postgres => "delivery_key",
+        };
         let statement = format!(
-            "DELETE FROM {table} WHERE delivery_key IN (SELECT delivery_key FROM {table} \
+            "DELETE FROM {table} WHERE {row} IN (SELECT {row} FROM {table} \
              WHERE state IN ('done', 'dead') AND {} LIMIT {PURGE_BATCH})",
             clause.sql
         );
         let mut removed = 0;
         loop {
             let values = self.clause(filter, 1).values;
+            let _turn = self.write_turn().await;
             let batch = bind(sqlx::query(&statement), values)
                 .execute(&self.pool)
                 .await?
@@ -207,6 +214,7 @@ impl Db {
 
     /// Pauses `pause`: whether it was not paused already.
     pub async fn pause(&self, pause: &Pause) -> Result<bool, InboxError> {
+        let _turn = self.write_turn().await;
         let changed = sqlx::query(&format!(
             "INSERT INTO {} (activity_type, paused_at) VALUES ($1, {}) \
              ON CONFLICT (activity_type) DO NOTHING",
@@ -222,6 +230,7 @@ impl Db {
 
     /// Lifts `pause`: whether it was in force.
     pub async fn resume(&self, pause: &Pause) -> Result<bool, InboxError> {
+        let _turn = self.write_turn().await;
         let changed = sqlx::query(&format!(
             "DELETE FROM {} WHERE activity_type = $1",
             self.tables.pauses
