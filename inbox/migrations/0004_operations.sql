@@ -1,5 +1,8 @@
--- Retention removes done deliveries by when they finished, and `purge` by state and age.
-CREATE INDEX {prefix}deliveries_finished ON {prefix}deliveries (state, finished_at);
+-- Retention removes done deliveries by when they finished, and `purge` by state and age. Only
+-- finished deliveries are in it, so that storing and claiming, which leave `finished_at`
+-- NULL, never touch it.
+CREATE INDEX {prefix}deliveries_finished ON {prefix}deliveries (state, finished_at)
+    WHERE finished_at IS NOT NULL;
 -- Filters by lead, newest first.
 CREATE INDEX {prefix}deliveries_lead ON {prefix}deliveries (lead_id, received_at);
 -- Processing paused: one row per activity type whose deliveries workers leave alone, `*` for

@@ -93,8 +93,9 @@ impl Inbox {
     }
 
     /// Pauses processing: workers leave the deliveries `pause` takes, due or not, until it is
-    /// resumed, from the next delivery they claim on (within their poll interval, 1 s by
-    /// default); one they have in hand is finished. Deliveries are still stored meanwhile.
+    /// resumed, from their next claim on (each reads the pauses at most every half second;
+    /// an idle one looks again after its poll interval, 1 s by default); one they have in
+    /// hand is finished. Deliveries are still stored meanwhile.
     /// Recorded in the database, so every worker of every process sharing it pauses. Whether
     /// it was not paused already.
     ///

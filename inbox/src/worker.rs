@@ -27,7 +27,7 @@ use crate::clock::millis;
 use crate::db::Db;
 use crate::entry::{Entry, State};
 use crate::error::{one_line, InboxError};
-use crate::filter::Filter;
+use crate::filter::{Filter, Pause};
 use crate::masking::Masking;
 use crate::signal;
 use tracing::Instrument;
@@ -160,6 +160,21 @@ pub struct Worker {
     name: String,
     /// The state of the jitter's random numbers.
     random: AtomicU64,
+    /// The pauses in force as last read, and when: read again after [`PAUSES_READ_EVERY`].
+    pauses: std::sync::Mutex<Option<(std::time::Instant, Arc<Paused>)>>,
+}
+
+/// How long a worker goes by the pauses it read before it reads them again: a pause or a
+/// resume takes effect within this (and the poll interval).
+const PAUSES_READ_EVERY: Duration = Duration::from_millis(500);
+
+/// What a worker may not take now.
+#[derive(Default)]
+struct Paused {
+    /// Nothing at all.
+    all: bool,
+    /// The deliveries of these types.
+    types: Vec<String>,
 }
 
 impl Worker {
@@ -207,6 +222,7 @@ impl Worker {
             settings,
             name,
             random: AtomicU64::new(seed | 1),
+            pauses: std::sync::Mutex::new(None),
         }
     }
 
@@ -480,7 +496,34 @@ impl Worker {
     /// Takes the oldest due delivery: a pending one whose time has come, or a running one
     /// whose worker's claim has expired, by the database's clock.
     async fn claim(&self) -> Result<Option<Entry>, InboxError> {
-        self.db.claim(&self.name, millis(self.settings.lease)).await
+        let paused = self.paused().await?;
+        if paused.all {
+            return Ok(None);
+        }
+        self.db
+            .claim(&self.name, millis(self.settings.lease), &paused.types)
+            .await
+    }
+
+    /// The pauses in force: as read less than [`PAUSES_READ_EVERY`] ago, or read now. Read
+    /// apart from the claim, so that the claim stays the plain statement it is without them.
+    async fn paused(&self) -> Result<Arc<Paused>, InboxError> {
+        if let Some((read_at, paused)) = &*self.pauses.lock().unwrap_or_else(|e| e.into_inner()) {
+            if read_at.elapsed() < PAUSES_READ_EVERY {
+                return Ok(paused.clone());
+            }
+        }
+        let mut paused = Paused::default();
+        for pause in self.db.paused().await? {
+            match pause.pause {
+                Pause::All => paused.all = true,
+                Pause::Type(kind) => paused.types.push(kind),
+            }
+        }
+        let paused = Arc::new(paused);
+        *self.pauses.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), paused.clone()));
+        Ok(paused)
     }
 
     /// Gives a claimed delivery back, when a stop came before its attempt ended: due at once,

@@ -297,3 +297,96 @@ fn stores_refusals_and_attempts_are_logged_traced_and_counted_without_a_key() {
         2
     );
 }
+
+/// Records the names (and units) the metrics are described with.
+#[derive(Default)]
+struct Described(Mutex<Vec<(String, Option<metrics::Unit>)>>);
+
+impl metrics::Recorder for Described {
+    fn describe_counter(
+        &self,
+        key: metrics::KeyName,
+        unit: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+        self.0.lock().unwrap().push((key.as_str().to_owned(), unit));
+    }
+    fn describe_gauge(
+        &self,
+        key: metrics::KeyName,
+        unit: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+        self.0.lock().unwrap().push((key.as_str().to_owned(), unit));
+    }
+    fn describe_histogram(
+        &self,
+        key: metrics::KeyName,
+        unit: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+        self.0.lock().unwrap().push((key.as_str().to_owned(), unit));
+    }
+    fn register_counter(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::noop()
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+#[test]
+fn the_dashboard_and_the_alert_rules_name_only_metrics_that_are_recorded() {
+    let described = Described::default();
+    metrics::with_local_recorder(
+        &described,
+        clinchpad_webhook_inbox::signal::describe_metrics,
+    );
+    // As Prometheus shows them: `_` for `.`, and `_seconds` for a time.
+    let known: Vec<String> = described
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(name, unit)| {
+            let name = name.replace('.', "_");
+            match unit {
+                Some(metrics::Unit::Seconds) => format!("{name}_seconds"),
+                _ => name,
+            }
+        })
+        .collect();
+    assert_eq!(known.len(), 11, "{known:?}");
+    for file in [
+        "docs/operating/alerts.yml",
+        "docs/operating/grafana-dashboard.json",
+    ] {
+        let text = std::fs::read_to_string(common::root().join(file)).unwrap();
+        let names: Vec<&str> = text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .filter(|word| {
+                ["clinchpad_", "http_server_", "messaging_"]
+                    .iter()
+                    .any(|prefix| word.starts_with(prefix))
+            })
+            .collect();
+        assert!(names.len() >= 4, "{file}: {names:?}");
+        for name in names {
+            let base = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|suffix| name.strip_suffix(suffix))
+                .unwrap_or(name);
+            assert!(
+                known.iter().any(|known| known == base),
+                "{file} names {name}, which nothing records"
+            );
+        }
+    }
+}

@@ -212,35 +212,50 @@ impl Db {
 
     /// Claims the oldest due delivery for `worker`, for `lease_ms`: a pending one whose time
     /// has come, or a running one whose worker's claim has expired, by the database's clock.
-    pub async fn claim(&self, worker: &str, lease_ms: i64) -> Result<Option<Entry>, InboxError> {
+    pub async fn claim(
+        &self,
+        worker: &str,
+        lease_ms: i64,
+        paused: &[String],
+    ) -> Result<Option<Entry>, InboxError> {
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             // One statement under the database's write lock.
             Backend::Sqlite => "",
         };
         let table = &self.tables.deliveries;
-        let pauses = &self.tables.pauses;
         let now = self.now(3);
         // A paused type's deliveries are left where they are, due or not.
-        let _turn = self.write_turn().await;
-        let row = sqlx::query(&format!(
+        let paused_types = match paused.is_empty() {
+            true => String::new(),
+            false => {
+                let places: Vec<String> = (4..4 + paused.len()).map(|n| format!("${n}")).collect();
+                format!(
+                    " AND (activity_type IS NULL OR activity_type NOT IN ({}))",
+                    places.join(", ")
+                )
+            }
+        };
+        let statement = format!(
             "UPDATE {table} SET state = 'running', attempts = attempts + 1, \
              claimed_by = $1, next_attempt_at = {now} + $2 \
              WHERE delivery_key = (SELECT delivery_key FROM {table} \
-               WHERE state IN ('pending', 'running') AND next_attempt_at <= {now} \
-               AND NOT EXISTS (SELECT 1 FROM {pauses} WHERE {pauses}.activity_type = '*' \
-                 OR {pauses}.activity_type = {table}.activity_type) \
+               WHERE state IN ('pending', 'running') AND next_attempt_at <= {now}{paused_types} \
                ORDER BY next_attempt_at, delivery_key LIMIT 1{lock}) \
              RETURNING {COLUMNS}"
-        ))
-        .bind(worker)
-        .bind(lease_ms)
-        .bind(self.now_param())
+        );
+        let mut query = sqlx::query(&statement)
+            .bind(worker)
+            .bind(lease_ms)
+            .bind(self.now_param());
+        for kind in paused {
+            query = query.bind(kind.clone());
+        }
+        let _turn = self.write_turn().await;
         // Read to its end: on SQLite a statement with RETURNING commits only once it is done,
         // and one left half read would hold the write lock while the next statement, on
         // another of the pool's connections, waits for it.
-        .fetch_all(&self.pool)
-        .await?;
+        let row = query.fetch_all(&self.pool).await?;
         row.first().map(entry).transpose()
     }
 
