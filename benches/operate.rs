@@ -146,7 +146,7 @@ fn percentile(values: &mut [Duration], share: f64) -> Duration {
 /// Blocks of four rounds (off, on, on, off) in the signals' measure.
 const BLOCKS: usize = 24;
 
-/// 1. What the signals cost: requests/s and processed/s, on / off, on a SQLite file (each
+/// What the signals cost (1. above): requests/s and processed/s, on / off, on a SQLite file (each
 /// store's commit waits for the disk, as in production) and in memory (no disk: the signals'
 /// share of the work at its largest).
 fn signals(signals: &Signals, dir: &std::path::Path) {
@@ -328,7 +328,7 @@ async fn store_times(inbox: &Inbox, bodies: &[Vec<u8>]) -> Vec<Duration> {
     times
 }
 
-/// 2, 3 and 4: at 1M rows.
+/// The rest (2. to 4. above): at 1M rows.
 fn at_a_million(dir: &std::path::Path) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -350,10 +350,10 @@ fn at_a_million(dir: &std::path::Path) {
             }
         };
         println!(
-            "\n| a console's query, 1,000,000 deliveries on SQLite (filled in {:.1} s) | median ms |",
+            "\n| a console's query, 1,000,000 deliveries on SQLite (filled in {:.1} s) | page, median ms | count, median ms |",
             filled.as_secs_f64()
         );
-        println!("|---|---|");
+        println!("|---|---|---|");
         let rows = [
             ("the latest 50", Filter::new()),
             ("dead, the latest 50", Filter::new().state(State::Dead)),
@@ -370,15 +370,25 @@ fn at_a_million(dir: &std::path::Path) {
             ("error text (dead)", Filter::new().state(State::Dead).error_contains("TIMEOUT")),
         ];
         for (label, filter) in rows {
+            let counted = {
+                let inbox = inbox.clone();
+                let filter = filter.clone();
+                timed(move || {
+                    let inbox = inbox.clone();
+                    let filter = filter.clone();
+                    async move { inbox.count(&filter).await.unwrap() }
+                })
+                .await
+            };
             let ms = timed(page(filter)).await;
-            println!("| {label} | {ms:.1} |");
+            println!("| {label} | {ms:.1} | {counted:.1} |");
         }
         let ms = timed(|| {
             let inbox = inbox.clone();
             async move { inbox.counts().await.unwrap() }
         })
         .await;
-        println!("| counts by state, oldest pending | {ms:.1} |");
+        println!("| counts by state, oldest pending | {ms:.1} | |");
 
         // 3. Bulk retry.
         let dead = Filter::new().state(State::Dead);

@@ -250,6 +250,16 @@ pub enum InboxCommand {
         #[arg(long = "type", value_name = "TYPE")]
         types: Vec<String>,
     },
+    /// Serve the inbox's console: counts, a live list by filter, retry, purge, pause
+    ///
+    /// The web view's console on its own, at http://ADDR/, opened through the one-time link
+    /// printed at start-up, as `listen --ui` is (its safety rules too: the page's own requests
+    /// only, no key in it). Stop it with Ctrl-C.
+    Ui {
+        /// The address to serve it on
+        #[arg(long, default_value = "127.0.0.1:8081", value_name = "ADDR")]
+        addr: String,
+    },
     /// POST a stored delivery to URL, with the key (--key or $CLINCHPAD_HANDSHAKE_KEY) put back
     Replay {
         /// The delivery's id
@@ -550,7 +560,14 @@ fn main() -> ExitCode {
         }
         #[cfg(feature = "net")]
         Command::Inbox(args) => {
-            runtime().map(|runtime| runtime.block_on(inbox::run(args, first, &out)))
+            let out = std::sync::Arc::new(out);
+            return match runtime() {
+                Ok(runtime) => runtime.block_on(inbox::run(args, keys, out)),
+                Err(problem) => {
+                    out.warn(&problem);
+                    ExitCode::from(2)
+                }
+            };
         }
         #[cfg(feature = "net")]
         Command::Backfill(args) => {

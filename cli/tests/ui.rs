@@ -5,7 +5,7 @@
 mod common;
 
 use common::browser::{screenshots, Browser};
-use common::{listen, run, temp_file, text, Listening};
+use common::{base_of, listen, listen_with_ui, run, temp_file, text, ui_url, Listening};
 use serde_json::{json, Value};
 
 const KEY: &str = "gfhkd1asfsa-7Qz";
@@ -13,26 +13,6 @@ const KEY: &str = "gfhkd1asfsa-7Qz";
 /// A lead name a page would run as HTML if it were careless, or that would end the script
 /// element the first view is embedded in.
 const HOSTILE: &str = "<img src=x onerror=alert(1)></script><script>alert(2)</script>";
-
-/// Starts `listen` with a web view on an ephemeral port, and the one-time link it printed.
-fn listen_with_ui(args: &[&str], key: Option<&str>) -> (Listening, String) {
-    let mut full = vec!["--ui", "127.0.0.1:0"];
-    full.extend_from_slice(args);
-    let listening = listen(&full, key);
-    let link = ui_url(&listening);
-    (listening, link)
-}
-
-/// The web view's one-time link, from the lines `listen` prints at start-up.
-fn ui_url(listening: &Listening) -> String {
-    for _ in 0..10 {
-        let line = listening.stderr_line();
-        if let Some(rest) = line.split("web view at ").nth(1) {
-            return rest.split(' ').next().unwrap().to_owned();
-        }
-    }
-    panic!("listen did not say where its web view is");
-}
 
 /// The next one-time link `listen` prints on its standard error, once one was used.
 fn next_link(listening: &Listening) -> String {
@@ -46,11 +26,6 @@ fn next_link(listening: &Listening) -> String {
         }
     }
     panic!("listen printed no fresh link");
-}
-
-/// The view's address, from its link: `http://127.0.0.1:PORT/`.
-fn base_of(link: &str) -> String {
-    link.split("open?token=").next().unwrap().to_owned()
 }
 
 /// An HTTP client that follows no redirect, to see the link's own answer.

@@ -3,8 +3,9 @@
 -- NULL, never touch it.
 CREATE INDEX {prefix}deliveries_finished ON {prefix}deliveries (state, finished_at)
     WHERE finished_at IS NOT NULL;
--- Filters by lead, newest first.
+-- Filters by lead and by type, newest first: a page, and its count, at a million rows.
 CREATE INDEX {prefix}deliveries_lead ON {prefix}deliveries (lead_id, received_at);
+CREATE INDEX {prefix}deliveries_type ON {prefix}deliveries (activity_type, received_at);
 -- Processing paused: one row per activity type whose deliveries workers leave alone, `*` for
 -- every delivery. Deliveries are still stored while paused.
 CREATE TABLE {prefix}pauses (

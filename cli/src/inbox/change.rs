@@ -11,10 +11,46 @@ use serde_json::json;
 use super::{filter_of, narrows};
 use crate::given::{duration, humane};
 use crate::output::{shown, Output};
-use crate::{FilterArgs, InboxState};
+use crate::FilterArgs;
 
 /// The widest window deliveries retried together are spread over by default.
 const MAX_SPREAD: Duration = Duration::from_secs(600);
+
+/// What a retry by filter takes: dead deliveries unless a state is named; never running ones
+/// (a worker has those). Shared by the command and the console.
+pub fn for_retry(filter: Filter) -> Result<Filter, String> {
+    if filter.states.contains(&State::Running) {
+        return Err("running: a worker has those; they are its to finish".into());
+    }
+    Ok(match filter.states.is_empty() {
+        true => filter.state(State::Dead),
+        false => filter,
+    })
+}
+
+/// What a purge takes: done deliveries unless a state is named; never pending or running ones
+/// (they have not been processed yet). Shared by the command and the console.
+pub fn for_purge(filter: Filter) -> Result<Filter, String> {
+    if let Some(state) = filter
+        .states
+        .iter()
+        .find(|state| matches!(state, State::Pending | State::Running))
+    {
+        return Err(format!(
+            "{state}: only done and dead deliveries can be purged; a {state} one has not been processed yet"
+        ));
+    }
+    Ok(match filter.states.is_empty() {
+        true => filter.state(State::Done),
+        false => filter,
+    })
+}
+
+/// The window `matched` deliveries retried together are spread over: 1 ms each, about as fast
+/// as a worker takes them, and at most [`MAX_SPREAD`].
+pub fn default_spread(matched: u64) -> Duration {
+    Duration::from_millis(matched).min(MAX_SPREAD)
+}
 
 /// How a bulk change goes.
 pub struct Bulk {
@@ -49,13 +85,11 @@ pub fn retry_filter(
                 .into(),
         );
     }
-    if args.state.contains(&InboxState::Running) {
-        return Err("--state running: a worker has those; they are its to finish".into());
-    }
     let mut filter = filter_of(args, out)?;
-    if dead || args.state.is_empty() {
+    if dead {
         filter = filter.state(State::Dead);
     }
+    let filter = for_retry(filter).map_err(|problem| format!("--state {problem}"))?;
     let spread = match spread {
         Some("0" | "0s") => Some(Duration::ZERO),
         Some(text) => Some(duration(text).map_err(|problem| format!("--spread {problem}"))?),
@@ -74,7 +108,7 @@ pub async fn retry(
     out: &Output,
 ) -> Result<ExitCode, InboxError> {
     let matched = inbox.count(filter).await?;
-    let spread = spread.unwrap_or_else(|| Duration::from_millis(matched).min(MAX_SPREAD));
+    let spread = spread.unwrap_or_else(|| default_spread(matched));
     let retried = match bulk.dry_run {
         true => 0,
         false => inbox.retry_matching(filter, spread).await?,
@@ -118,20 +152,8 @@ pub fn purge_filter(
                 .into(),
         );
     }
-    if let Some(state) = args
-        .state
-        .iter()
-        .find(|state| matches!(state, InboxState::Pending | InboxState::Running))
-    {
-        let name = State::from(*state);
-        return Err(format!(
-            "--state {name}: only done and dead deliveries can be purged; a {name} one has not been processed yet"
-        ));
-    }
-    let mut filter = filter_of(args, out)?;
-    if args.state.is_empty() {
-        filter = filter.state(State::Done);
-    }
+    let mut filter =
+        for_purge(filter_of(args, out)?).map_err(|problem| format!("--state {problem}"))?;
     if let Some(age) = older_than {
         let age = duration(age).map_err(|problem| format!("--older-than {problem}"))?;
         filter = filter.finished_before(age);

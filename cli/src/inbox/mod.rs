@@ -1,10 +1,11 @@
 //! `inbox`: what the inbox keeps, for people and scripts ([`look`]); retrying, purging and
 //! pausing ([`change`]), by id or by filter; and replaying from it.
 
-mod change;
+pub(crate) mod change;
 mod look;
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use clinchpad_webhook::HandshakeKey;
@@ -16,7 +17,9 @@ use crate::given::{since, stored_types};
 use crate::output::{shown, Output};
 use crate::{FilterArgs, InboxArgs, InboxCommand, InboxState};
 
-pub async fn run(args: InboxArgs, key: Option<HandshakeKey>, out: &Output) -> ExitCode {
+pub async fn run(args: InboxArgs, keys: Vec<HandshakeKey>, shared: Arc<Output>) -> ExitCode {
+    let out: &Output = &shared;
+    let key = keys.first().cloned();
     let Some(url) = args.store else {
         return usage(out, "which inbox? pass --store URL or set CLINCHPAD_INBOX");
     };
@@ -82,6 +85,7 @@ pub async fn run(args: InboxArgs, key: Option<HandshakeKey>, out: &Output) -> Ex
             Ok(pauses) => change::resume(&inbox, pauses, out).await,
             Err(problem) => return usage(out, &problem),
         },
+        InboxCommand::Ui { addr } => return console_alone(inbox, &addr, keys, shared).await,
         InboxCommand::Replay { id, to, sending } => {
             let key = key.as_ref().map(HandshakeKey::expose_secret);
             return replay(&inbox, &id, &to, key, &sending, out).await;
@@ -214,4 +218,51 @@ async fn replay(
         query,
     };
     client::post_all(to, vec![delivery], 0, sending.ca_cert.as_deref(), out).await
+}
+
+/// `inbox ui`: the web view's console alone, until Ctrl-C or SIGTERM.
+async fn console_alone(
+    inbox: Inbox,
+    addr: &str,
+    keys: Vec<HandshakeKey>,
+    out: Arc<Output>,
+) -> ExitCode {
+    let opened = async {
+        let targets = crate::ui::Targets {
+            list: Vec::new(),
+            client: client::client(None)?,
+            key: None,
+        };
+        let setup = crate::ui::Setup {
+            receiver_url: "",
+            forward_url: None,
+            verified: false,
+            strict: false,
+            inbox: Some(inbox),
+            console_only: true,
+        };
+        crate::ui::Ui::open(addr, 1, setup, targets, keys, out.clone()).await
+    };
+    let opened = match opened.await {
+        Ok(opened) => opened,
+        Err(problem) => return usage(&out, &problem.replace("--ui:", "inbox ui:")),
+    };
+    let mut stop = match crate::listen::StopSignal::new() {
+        Ok(stop) => stop,
+        Err(problem) => return usage(&out, &problem),
+    };
+    out.say(&format!(
+        "inbox console at {} (a one-time link: open it in your browser{}; no key is ever in the page)",
+        opened.url,
+        if opened.ui.is_loopback() {
+            ""
+        } else {
+            "; not on a loopback address, and plain HTTP: only on a network you trust"
+        }
+    ));
+    out.say("stop with Ctrl-C");
+    let serving = tokio::spawn(opened.ui.serve(opened.listener));
+    stop.wait().await;
+    serving.abort();
+    ExitCode::SUCCESS
 }

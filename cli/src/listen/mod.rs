@@ -371,6 +371,8 @@ async fn open_ui(
         // `listen` checks keys whenever it has one.
         verified: !keys.is_empty(),
         strict: args.strict,
+        inbox: store.cloned(),
+        console_only: false,
     };
     let opened = Ui::open(
         args.ui.as_deref().unwrap_or_default(),

@@ -55,6 +55,7 @@ document.addEventListener('keydown', (event) => {
   }
 });
 
+if (config.inbox) $('to-inbox').hidden = false;
 $('pin').addEventListener('click', () => togglePin(selectedId));
 $('filter-type').addEventListener('change', refreshList);
 $('filter-verdict').addEventListener('change', refreshList);

@@ -10,6 +10,7 @@
 //! page's script cannot read), and `listen` prints a fresh link for the next browser. Being
 //! able to connect, as any process or user of the machine can on loopback, is not enough.
 
+mod console;
 mod entry;
 pub mod history;
 mod send;
@@ -75,6 +76,10 @@ pub struct Ui {
     out: Arc<Output>,
     keys: Vec<HandshakeKey>,
     targets: Targets,
+    /// The inbox its console (`/inbox`) shows and operates, with `--store` or `inbox ui`.
+    inbox: Option<clinchpad_webhook_inbox::Inbox>,
+    /// Served by `inbox ui`: the console is the page, and there are no requests to show.
+    console_only: bool,
 }
 
 /// What `listen` says of its web view at start-up.
@@ -91,6 +96,10 @@ pub struct Setup<'a> {
     pub forward_url: Option<&'a str>,
     pub verified: bool,
     pub strict: bool,
+    /// The inbox the console shows, if any.
+    pub inbox: Option<clinchpad_webhook_inbox::Inbox>,
+    /// The console alone (`inbox ui`), with no receiver.
+    pub console_only: bool,
 }
 
 impl Ui {
@@ -119,6 +128,8 @@ impl Ui {
             "strict": setup.strict,
             "keep": keep,
             "version": env!("CARGO_PKG_VERSION"),
+            "inbox": setup.inbox.is_some(),
+            "console_only": setup.console_only,
         });
         let ui = Arc::new(Ui {
             link: Mutex::new(link),
@@ -134,6 +145,8 @@ impl Ui {
             out,
             keys,
             targets,
+            inbox: setup.inbox,
+            console_only: setup.console_only,
         });
         Ok(Opened { ui, listener, url })
     }
@@ -209,7 +222,7 @@ impl Ui {
         drop(sessions);
         self.out.say(&format!(
             "web view: its one-time link was just used to open it in a browser (if not by \
-             you, stop listen); for another browser, open {}{fresh}",
+             you, stop this command); for another browser, open {}{fresh}",
             self.link_base
         ));
         *link = fresh;

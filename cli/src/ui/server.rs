@@ -24,17 +24,19 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 
-use super::{send, Ui};
+use super::{console, send, Ui};
 use crate::connections::{Connections, HEAD_TIMEOUT};
 
 const PAGE: &str = include_str!("index.html");
+const CONSOLE: &str = include_str!("console.html");
 const STYLES: &str = include_str!("app.css");
 
 /// The page's script, each file at its path: the entry, `app.js`, and the ES modules it
 /// imports, served as they are written (a browser loads modules with no build step).
-const SCRIPTS: [(&str, &str); 11] = [
+const SCRIPTS: [(&str, &str); 12] = [
     ("/app.js", include_str!("app.js")),
     ("/js/actions.js", include_str!("js/actions.js")),
+    ("/js/console.js", include_str!("js/console.js")),
     ("/js/detail.js", include_str!("js/detail.js")),
     ("/js/diff.js", include_str!("js/diff.js")),
     ("/js/dom.js", include_str!("js/dom.js")),
@@ -128,7 +130,11 @@ async fn route(ui: &Arc<Ui>, request: Request<Incoming>) -> Answer {
         (&Method::GET, "/favicon.ico") => empty(StatusCode::NO_CONTENT),
         (&Method::GET, "/open") => open(ui, &query, session),
         (_, _) if !session => text(StatusCode::FORBIDDEN, NO_SESSION),
-        (&Method::GET, "/") => page(ui),
+        (&Method::GET, "/") if ui.console_only => with_initial(ui, CONSOLE, false),
+        (&Method::GET, "/") => with_initial(ui, PAGE, true),
+        (_, at) if at == "/inbox" || at.starts_with("/api/inbox/") => {
+            inbox_console(ui, request, &path, &query).await
+        }
         (&Method::GET, "/events") => {
             let after = headers
                 .get("last-event-id")
@@ -265,18 +271,87 @@ fn from_page(headers: &HeaderMap) -> bool {
     from_page && json && marked
 }
 
-/// The page, with the requests held now in it: the first view needs no other request.
-fn page(ui: &Ui) -> Answer {
-    let items = ui.after(0);
-    let mut initial = format!("{{\"config\":{},\"entries\":[", ui.config);
-    for (n, item) in items.iter().enumerate() {
-        if n > 0 {
-            initial.push(',');
+/// The inbox's console: its page, and its API (reading with a session; changing, beside it,
+/// from the page itself only). Every answer within [`console::BOUND`], masked.
+async fn inbox_console(ui: &Ui, request: Request<Incoming>, path: &str, query: &str) -> Answer {
+    let Some(inbox) = &ui.inbox else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "no inbox here: start listen with --store URL, or use `clinchpad-webhook inbox ui`",
+        );
+    };
+    let reads = matches!(path, "/api/inbox/stats" | "/api/inbox/list");
+    let changes = matches!(
+        path,
+        "/api/inbox/retry" | "/api/inbox/purge" | "/api/inbox/pause" | "/api/inbox/resume"
+    );
+    match (request.method(), path) {
+        (&Method::GET, "/inbox") => return with_initial(ui, CONSOLE, false),
+        (&Method::GET, _) if reads => {}
+        (&Method::POST, _) if changes => {
+            if !from_page(request.headers()) {
+                return json_text(
+                    StatusCode::FORBIDDEN,
+                    json!({"error": "refused: only the web view's own page can change the inbox"})
+                        .to_string(),
+                );
+            }
         }
-        initial.push_str(&item.json);
+        _ if reads || changes || path == "/inbox" => {
+            return text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        }
+        _ => return text(StatusCode::NOT_FOUND, "no such page"),
+    }
+    let body = match changes {
+        true => match Limited::new(request.into_body(), 64 * 1024).collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(_) => return text(StatusCode::PAYLOAD_TOO_LARGE, "too large"),
+        },
+        false => Bytes::new(),
+    };
+    let work = async {
+        match path {
+            "/api/inbox/stats" => console::stats(inbox).await,
+            "/api/inbox/list" => console::list(inbox, query).await,
+            "/api/inbox/retry" => match serde_json::from_slice(&body) {
+                Ok(asked) => console::retry(inbox, asked).await,
+                Err(err) => console::not_asked(&err),
+            },
+            "/api/inbox/purge" => match serde_json::from_slice(&body) {
+                Ok(asked) => console::purge(inbox, asked).await,
+                Err(err) => console::not_asked(&err),
+            },
+            _ => match serde_json::from_slice(&body) {
+                Ok(asked) => console::pause(inbox, asked, path.ends_with("resume")).await,
+                Err(err) => console::not_asked(&err),
+            },
+        }
+    };
+    let (status, value) = tokio::time::timeout(console::BOUND, work)
+        .await
+        .unwrap_or_else(|_| {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "the inbox's database did not answer in time"}),
+            )
+        });
+    json_text(status, ui.out.redact_json(value).to_string())
+}
+
+/// A page, with what it starts from in it: the command's settings and, for the requests'
+/// page (`entries`), the requests held now, so that the first view needs no other request.
+fn with_initial(ui: &Ui, page: &str, entries: bool) -> Answer {
+    let mut initial = format!("{{\"config\":{},\"entries\":[", ui.config);
+    if entries {
+        for (n, item) in ui.after(0).iter().enumerate() {
+            if n > 0 {
+                initial.push(',');
+            }
+            initial.push_str(&item.json);
+        }
     }
     initial.push_str("]}");
-    let html = PAGE.replace("__INITIAL__", &script_safe(&initial));
+    let html = page.replace("__INITIAL__", &script_safe(&initial));
     let mut answer = Response::new(Full::new(Bytes::from(html)).boxed());
     answer.headers_mut().insert(
         header::CONTENT_TYPE,

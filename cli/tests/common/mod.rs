@@ -234,3 +234,28 @@ fn send_signal(child: &Child, signal: Signal) {
 fn send_signal(child: &Child, _: Signal) {
     let _ = child;
 }
+
+/// Starts `listen` with a web view on an ephemeral port, and the one-time link it printed.
+pub fn listen_with_ui(args: &[&str], key: Option<&str>) -> (Listening, String) {
+    let mut full = vec!["--ui", "127.0.0.1:0"];
+    full.extend_from_slice(args);
+    let listening = listen(&full, key);
+    let link = ui_url(&listening);
+    (listening, link)
+}
+
+/// The web view's one-time link, from the lines `listen` prints at start-up.
+pub fn ui_url(listening: &Listening) -> String {
+    for _ in 0..10 {
+        let line = listening.stderr_line();
+        if let Some(rest) = line.split("web view at ").nth(1) {
+            return rest.split(' ').next().unwrap().to_owned();
+        }
+    }
+    panic!("listen did not say where its web view is");
+}
+
+/// The view's address, from its link: `http://127.0.0.1:PORT/`.
+pub fn base_of(link: &str) -> String {
+    link.split("open?token=").next().unwrap().to_owned()
+}
