@@ -16,8 +16,11 @@
 //! 4. Pruning: the 990,000 done ones, older than the 30 days kept, removed by `Inbox::prune`
 //!    while a task stores deliveries one after the other; its time, and the stores' latency
 //!    meanwhile beside the same stores' with nothing else going on (p50, p99, max).
+//! 5. A type's rate held over a minute: 4 workers, `lead:moved` limited to 100 a second, with
+//!    more always due; how many began in the minute from the first, against the 6,000 allowed.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -472,6 +475,68 @@ fn at_a_million(dir: &std::path::Path) {
     });
 }
 
+/// A type's rate held over a minute (5. above): 4 workers, `lead:moved` limited to 100 a second,
+/// always more due than that; how many began in the minute from the first.
+fn limits(dir: &std::path::Path) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = format!("sqlite://{}/limits.db", dir.display());
+    runtime.block_on(async {
+        let inbox = Inbox::open(&url).await.unwrap();
+        let receiver = receiver();
+        for n in 0..7_000 {
+            let body = Payload::sample(ActivityType::LeadMoved)
+                .with_activity_id(format!("limits-{n:05}"))
+                .with_handshake_key(KEY)
+                .to_wire_bytes();
+            inbox
+                .store(&receiver.accept(None, &body).unwrap())
+                .await
+                .unwrap();
+        }
+        let starts = Arc::new(std::sync::Mutex::new(Vec::<Instant>::new()));
+        let seen = starts.clone();
+        let first = inbox
+            .worker(move |_: Payload| {
+                seen.lock().unwrap().push(Instant::now());
+                async { Ok::<(), String>(()) }
+            })
+            .limit(
+                "lead:moved",
+                clinchpad_webhook_inbox::Limit::rate(100, Duration::from_secs(1)),
+            );
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let worker = first.another();
+                let mut stopped = stopped.clone();
+                tokio::spawn(worker.run(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                }))
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_secs(62)).await;
+        let _ = stop.send(true);
+        for worker in workers {
+            worker.await.unwrap();
+        }
+        let starts = starts.lock().unwrap().clone();
+        let minute = starts
+            .iter()
+            .take_while(|at| at.duration_since(starts[0]) < Duration::from_secs(60))
+            .count();
+        println!("\n| a type's rate, `Limit::rate(100, 1 s)`, 4 workers, SQLite | |");
+        println!("|---|---|");
+        println!(
+            "| begun in the minute from the first | {minute} of 6,000 ({:+.2} %) |",
+            (minute as f64 / 6_000.0 - 1.0) * 100.0
+        );
+    });
+}
+
 fn main() {
     let dir = std::env::temp_dir().join(format!("clinchpad-operate-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -482,6 +547,9 @@ fn main() {
     }
     if std::env::var_os("SKIP_MILLION").is_none() {
         at_a_million(&dir);
+    }
+    if std::env::var_os("SKIP_LIMITS").is_none() {
+        limits(&dir);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

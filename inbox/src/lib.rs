@@ -52,9 +52,11 @@ mod delivery_key;
 mod entry;
 mod error;
 mod filter;
+mod gate;
 mod inbox;
 mod masking;
 mod operate;
+mod outcome;
 pub mod signal;
 mod url;
 mod worker;
@@ -68,9 +70,11 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::{Entry, State, Stored};
 pub use error::InboxError;
 pub use filter::{Counts, Filter, Pause, Paused};
+pub use gate::Limit;
 pub use inbox::{Inbox, InboxOptions, KEEP_DONE};
+pub use outcome::{Outcome, Report};
 pub use url::redact_url;
-pub use worker::{Handler, HandlerFuture, Outcome, Report, Worker};
+pub use worker::{Handler, HandlerFuture, Worker};
 
 /// The README's Rust examples, compiled and run as doctests so that they stay true: here, where
 /// both this crate and the library are at hand, with every feature on (they show the framework

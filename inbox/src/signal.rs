@@ -26,7 +26,7 @@ use tracing::{field, Span};
 use crate::entry::{Entry, Stored};
 use crate::error::InboxError;
 use crate::filter::Counts;
-use crate::worker::Outcome;
+use crate::outcome::Outcome;
 
 const TARGET: &str = "clinchpad_webhook_inbox";
 

@@ -27,8 +27,10 @@ use crate::clock::millis;
 use crate::db::Db;
 use crate::entry::{Entry, State};
 use crate::error::{one_line, InboxError};
-use crate::filter::{Filter, Pause};
+use crate::filter::Filter;
+use crate::gate::{Gate, Limit, Permit};
 use crate::masking::Masking;
+use crate::outcome::{Outcome, Report};
 use crate::signal;
 use tracing::Instrument;
 
@@ -57,60 +59,6 @@ where
         let future = self(input);
         Box::pin(async move { future.await.map_err(|err| err.to_string()) })
     }
-}
-
-/// What came of one delivery a worker took.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Outcome {
-    /// Its handler succeeded.
-    Done {
-        /// The delivery's key.
-        key: String,
-    },
-    /// Its handler failed; it is due again at `at` (milliseconds since the epoch).
-    Retry {
-        /// The delivery's key.
-        key: String,
-        /// Why it failed.
-        error: String,
-        /// When it is due again.
-        at: i64,
-    },
-    /// Given up: it failed its last attempt, or it does not fit and no drift handler is set.
-    Dead {
-        /// The delivery's key.
-        key: String,
-        /// Why.
-        error: String,
-    },
-    /// The handler finished, but the worker's claim had expired and another worker had
-    /// taken the delivery meanwhile: that worker records the outcome.
-    ClaimLost {
-        /// The delivery's key.
-        key: String,
-    },
-}
-
-/// What a worker did until it was stopped: see [`Worker::run`].
-#[derive(Debug, Default)]
-#[non_exhaustive]
-pub struct Report {
-    /// Deliveries done.
-    pub done: usize,
-    /// Deliveries that failed and are due again.
-    pub retried: usize,
-    /// Deliveries given up.
-    pub dead: usize,
-    /// Deliveries in hand when the stop's drain bound was reached: given back, due at once
-    /// for another worker, their attempt not counted.
-    pub released: usize,
-    /// Done deliveries older than the inbox keeps them, removed by this worker.
-    pub pruned: u64,
-    /// Times the database failed (the worker waited, then went on).
-    pub errors: usize,
-    /// The last of those failures.
-    pub last_error: Option<InboxError>,
 }
 
 /// How often the workers of one process remove done deliveries older than the inbox keeps them
@@ -160,21 +108,8 @@ pub struct Worker {
     name: String,
     /// The state of the jitter's random numbers.
     random: AtomicU64,
-    /// The pauses in force as last read, and when: read again after [`PAUSES_READ_EVERY`].
-    pauses: std::sync::Mutex<Option<(std::time::Instant, Arc<Paused>)>>,
-}
-
-/// How long a worker goes by the pauses it read before it reads them again: a pause or a
-/// resume takes effect within this (and the poll interval).
-const PAUSES_READ_EVERY: Duration = Duration::from_millis(500);
-
-/// What a worker may not take now.
-#[derive(Default)]
-struct Paused {
-    /// Nothing at all.
-    all: bool,
-    /// The deliveries of these types.
-    types: Vec<String>,
+    /// What it may not take now: pauses, and the limits its family shares.
+    gate: Gate,
 }
 
 impl Worker {
@@ -222,20 +157,52 @@ impl Worker {
             settings,
             name,
             random: AtomicU64::new(seed | 1),
-            pauses: std::sync::Mutex::new(None),
+            gate: Gate::default(),
         }
     }
 
-    /// Another worker like this one (the same handlers and settings), with a name of its own:
-    /// to run several at once.
+    /// Another worker like this one (the same handlers, settings and limits, the limits held
+    /// by both together), with a name of its own: to run several at once.
     pub fn another(&self) -> Worker {
-        Worker::named(
+        let mut another = Worker::named(
             self.db.clone(),
             self.masking.clone(),
             self.handler.clone(),
             self.drift.clone(),
             self.settings,
-        )
+        );
+        another.gate = self.gate.another();
+        another
+    }
+
+    /// Processes the deliveries of `activity_type` within `limit` (a rate, a number at once):
+    /// held by this worker and those made from it with [`another`](Worker::another) afterwards,
+    /// together; others' types go on meanwhile. Deliveries past it wait, pending, for their
+    /// turn. Workers in other processes hold limits of their own: give each its share.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use std::time::Duration;
+    /// use clinchpad_webhook::Payload;
+    /// use clinchpad_webhook_inbox::{Inbox, Limit};
+    ///
+    /// # let dir = std::env::temp_dir().join(format!("inbox-limit-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir).unwrap();
+    /// # let url = format!("sqlite://{}/inbox.db", dir.display());
+    /// let inbox = Inbox::open(&url).await?;
+    /// let worker = inbox
+    ///     .worker(|payload: Payload| async move { Ok::<(), String>(()) })
+    ///     // The CRM takes 10 moves a second, 2 at once.
+    ///     .limit("lead:moved", Limit::rate(10, Duration::from_secs(1)).at_once(2));
+    /// let workers: Vec<_> = (0..4).map(|_| worker.another()).collect();
+    /// # let _ = workers;
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn limit(mut self, activity_type: impl Into<String>, limit: Limit) -> Self {
+        self.gate = self.gate.with_limit(activity_type.into(), limit);
+        self
     }
 
     /// Runs `handler` on the deliveries that do not fit the documentation. Without one, such
@@ -300,7 +267,7 @@ impl Worker {
     /// Takes one due delivery, processes it, and records what came of it; `None` when nothing
     /// is due.
     pub async fn run_once(&self) -> Result<Option<Outcome>, InboxError> {
-        let Some(entry) = self.claim().await? else {
+        let Claimed::One(entry, _permit) = self.claim().await? else {
             return Ok(None);
         };
         let never = std::pin::pin!(std::future::pending());
@@ -347,8 +314,9 @@ impl Worker {
                 claimed = self.claim() => claimed,
             };
             let wait = match claimed {
-                Ok(Some(entry)) => {
+                Ok(Claimed::One(entry, permit)) => {
                     let (processed, stopped) = self.process(&entry, stop.as_mut()).await;
+                    drop(permit);
                     let processed_one = match processed {
                         Processed::Recorded(outcome) => report.count(outcome),
                         Processed::GivenBack(given) => {
@@ -364,7 +332,10 @@ impl Worker {
                         false => self.settings.poll,
                     }
                 }
-                Ok(None) => self.settings.poll,
+                // A type closed by its rate opens again sooner than the poll, maybe.
+                Ok(Claimed::Nothing(opens_in)) => {
+                    opens_in.map_or(self.settings.poll, |opens| opens.min(self.settings.poll))
+                }
                 Err(err) => {
                     signal::worker_waits(&err, self.settings.poll);
                     report.failed(err);
@@ -495,35 +466,28 @@ impl Worker {
 
     /// Takes the oldest due delivery: a pending one whose time has come, or a running one
     /// whose worker's claim has expired, by the database's clock.
-    async fn claim(&self) -> Result<Option<Entry>, InboxError> {
-        let paused = self.paused().await?;
-        if paused.all {
-            return Ok(None);
+    async fn claim(&self) -> Result<Claimed, InboxError> {
+        let reserved = self.gate.reserve(&self.db).await?;
+        if reserved.closed.all {
+            return Ok(Claimed::Nothing(None));
         }
-        self.db
-            .claim(&self.name, millis(self.settings.lease), &paused.types)
-            .await
-    }
-
-    /// The pauses in force: as read less than [`PAUSES_READ_EVERY`] ago, or read now. Read
-    /// apart from the claim, so that the claim stays the plain statement it is without them.
-    async fn paused(&self) -> Result<Arc<Paused>, InboxError> {
-        if let Some((read_at, paused)) = &*self.pauses.lock().unwrap_or_else(|e| e.into_inner()) {
-            if read_at.elapsed() < PAUSES_READ_EVERY {
-                return Ok(paused.clone());
+        let lease = millis(self.settings.lease);
+        // On an error, the places held go back as `reserved` is dropped.
+        let claimed = self
+            .db
+            .claim(&self.name, lease, &reserved.closed.types)
+            .await?;
+        let opens_in = reserved.closed.opens_in;
+        Ok(match claimed {
+            Some(entry) => {
+                let permit = reserved.settle(Some(&entry));
+                Claimed::One(Box::new(entry), permit)
             }
-        }
-        let mut paused = Paused::default();
-        for pause in self.db.paused().await? {
-            match pause.pause {
-                Pause::All => paused.all = true,
-                Pause::Type(kind) => paused.types.push(kind),
+            None => {
+                reserved.settle(None);
+                Claimed::Nothing(opens_in)
             }
-        }
-        let paused = Arc::new(paused);
-        *self.pauses.lock().unwrap_or_else(|e| e.into_inner()) =
-            Some((std::time::Instant::now(), paused.clone()));
-        Ok(paused)
+        })
     }
 
     /// Gives a claimed delivery back, when a stop came before its attempt ended: due at once,
@@ -641,42 +605,18 @@ enum Task {
     Failed(String),
 }
 
+/// What a claim took: a delivery (with its place, for a limited type), or nothing now, and
+/// when a type closed by its rate opens again.
+enum Claimed {
+    One(Box<Entry>, Option<Permit>),
+    Nothing(Option<Duration>),
+}
+
 /// What came of a claimed delivery: an outcome recorded, or, when a stop's drain ran out,
 /// the delivery given back (whether it was still this worker's).
 enum Processed {
     Recorded(Result<Outcome, InboxError>),
     GivenBack(Result<bool, InboxError>),
-}
-
-impl Report {
-    /// Counts an outcome: whether a delivery was processed (so that the next is looked for at
-    /// once).
-    fn count(&mut self, outcome: Result<Outcome, InboxError>) -> bool {
-        match outcome {
-            Ok(Outcome::Done { .. }) => self.done += 1,
-            Ok(Outcome::Retry { .. }) => self.retried += 1,
-            Ok(Outcome::Dead { .. }) => self.dead += 1,
-            Ok(Outcome::ClaimLost { .. }) => {}
-            Err(err) => {
-                self.failed(err);
-                return false;
-            }
-        }
-        true
-    }
-
-    fn count_given_back(&mut self, given: Result<bool, InboxError>) {
-        match given {
-            Ok(true) => self.released += 1,
-            Ok(false) => {}
-            Err(err) => self.failed(err),
-        }
-    }
-
-    fn failed(&mut self, err: InboxError) {
-        self.errors += 1;
-        self.last_error = Some(err);
-    }
 }
 
 /// Runs a handler's future on a task of its own, so that a panic in it is a failed attempt,

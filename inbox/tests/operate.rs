@@ -417,3 +417,102 @@ async fn ready_says_whether_the_inbox_can_take_deliveries() {
     std::fs::remove_file(url.trim_start_matches("sqlite://")).unwrap();
     assert!(matches!(inbox.ready().await, Err(InboxError::FileGone(_))));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_type_s_rate_and_concurrency_hold_across_a_worker_family_while_others_go_on() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    for (db, url) in databases("limits") {
+        let inbox = Inbox::open(&url).await.unwrap();
+        for n in 0..30 {
+            store(
+                &inbox,
+                ActivityType::LeadMoved,
+                &format!("moved-{n}"),
+                "lead-a",
+            )
+            .await;
+            store(
+                &inbox,
+                ActivityType::NoteCreated,
+                &format!("note-{n}"),
+                "lead-b",
+            )
+            .await;
+        }
+        let starts: Arc<Mutex<Vec<(bool, Instant)>>> = Arc::default();
+        let (in_hand, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let (seen, holding, highest) = (starts.clone(), in_hand.clone(), most.clone());
+        let first = inbox
+            .worker(move |payload: Payload| {
+                let moved = payload.activity.kind.type_name() == "lead:moved";
+                seen.lock().unwrap().push((moved, Instant::now()));
+                let (holding, highest) = (holding.clone(), highest.clone());
+                async move {
+                    if moved {
+                        let now = holding.fetch_add(1, Ordering::SeqCst) + 1;
+                        highest.fetch_max(now, Ordering::SeqCst);
+                        tokio::time::sleep(Duration::from_millis(30)).await;
+                        holding.fetch_sub(1, Ordering::SeqCst);
+                    }
+                    Ok::<(), String>(())
+                }
+            })
+            .poll_interval(Duration::from_millis(50))
+            .limit(
+                "lead:moved",
+                clinchpad_webhook_inbox::Limit::rate(20, Duration::from_secs(1)).at_once(2),
+            );
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let running: Vec<_> = (0..4)
+            .map(|_| {
+                let worker = first.another();
+                let mut stopped = stopped.clone();
+                tokio::spawn(worker.run(async move {
+                    let _ = stopped.wait_for(|stop| *stop).await;
+                }))
+            })
+            .collect();
+        let began = Instant::now();
+        while inbox.counts().await.unwrap().done < 60 {
+            assert!(
+                began.elapsed() < Duration::from_secs(20),
+                "{db}: all done in time"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = stop.send(true);
+        for worker in running {
+            worker.await.unwrap();
+        }
+        let starts = starts.lock().unwrap().clone();
+        let moved: Vec<Instant> = starts
+            .iter()
+            .filter(|(m, _)| *m)
+            .map(|(_, at)| *at)
+            .collect();
+        let notes: Vec<Instant> = starts
+            .iter()
+            .filter(|(m, _)| !*m)
+            .map(|(_, at)| *at)
+            .collect();
+        assert_eq!((moved.len(), notes.len()), (30, 30), "{db}");
+        // One turn every 50 ms, never a burst: in any second at most 21 begin (a little more
+        // for the time from a turn to its handler).
+        for (i, start) in moved.iter().enumerate() {
+            let within = moved[i..]
+                .iter()
+                .take_while(|at| at.duration_since(*start) < Duration::from_secs(1))
+                .count();
+            assert!(within <= 24, "{db}: {within} began within a second");
+        }
+        let span = moved.last().unwrap().duration_since(moved[0]);
+        assert!(
+            span >= Duration::from_millis(1_400),
+            "{db}: 30 at 20/s took {span:?}"
+        );
+        assert!(most.load(Ordering::SeqCst) <= 2, "{db}: at most 2 at once");
+        // The notes were not held behind them.
+        assert!(notes.last().unwrap() < moved.last().unwrap(), "{db}");
+    }
+}
