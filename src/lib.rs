@@ -137,10 +137,12 @@
 //! | `actix-web` | the `actix` module: an extractor for actix-web 4, and `ResponseError` for [`Rejection`] |
 //! | `tower` | the `tower` module: `ReceiverLayer`, for any service over `http::Request` (hyper, AWS Lambda, Workers) |
 //! | `testing` | the `testing` module and `Payload::sample`: realistic payloads for your tests |
+//! | `tracing` | a WARN event (target `clinchpad_webhook`) for each request [`Receiver`] refuses, with its status and why, and for each delivery it takes as drifted, with its path; never a key |
+//! | `metrics` | the counters `clinchpad.webhook.refused` (by status) and `clinchpad.webhook.drifted`, through the `metrics` facade |
 //!
 //! None is on by default: the core depends only on `serde`, `serde_json`, `chrono`,
 //! `thiserror` and `subtle`, and builds for `wasm32-unknown-unknown` (Cloudflare Workers)
-//! as it is.
+//! as it is. The inbox turns on `tracing` and `metrics`.
 //!
 //! # Storing and deduplicating
 //!

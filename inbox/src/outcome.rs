@@ -36,7 +36,7 @@ pub enum Outcome {
     },
 }
 
-/// What a worker did until it was stopped: see [`Worker::run`].
+/// What a worker did until it was stopped: see [`Worker::run`](crate::Worker::run).
 #[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct Report {
