@@ -9,6 +9,12 @@
 //! delivery that does not fit the documentation is kept too, for a handler of its own or for
 //! inspection. No handshake key is ever stored.
 //!
+//! Operating it: every store and attempt is a `tracing` span and event and a metric, with no
+//! code of the application's ([`signal`]); [`Inbox::ready`] for a readiness probe; done
+//! deliveries kept 30 days ([`InboxOptions::keep_done`]); deliveries chosen by a [`Filter`]
+//! counted, listed, retried ([`Inbox::retry_matching`]) or purged ([`Inbox::purge`]);
+//! processing paused by type ([`Inbox::pause`]) or held to a [`Limit`] ([`Worker::limit`]).
+//!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! use clinchpad_webhook::{HandshakeKey, Payload, Receiver};
