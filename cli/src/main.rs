@@ -158,8 +158,8 @@ pub struct BackfillArgs {
 /// from --store or $CLINCHPAD_INBOX. It holds each delivery once, without its key, with where
 /// it is in its processing: pending, running, done or dead. `list`, `retry` and `purge` take
 /// the same filters (--state, --type, --lead, --error, --since, --until); `retry` and `purge`
-/// take --dry-run, which counts and changes nothing. Only `retry`, `purge`, `pause` and
-/// `resume` change the inbox.
+/// take --dry-run, which counts and changes nothing. Only `retry`, `purge`, `pause`, `resume`
+/// and the console (`ui`) change the inbox.
 ///
 /// Exit status: 0 when done; 1 when the delivery named is not there or the database fails; 2
 /// for a usage error or an inbox that cannot be opened.
