@@ -223,7 +223,8 @@ async fn a_pause_from_the_command_holds_a_running_worker_until_resumed() {
         assert_eq!(resumed["resumed"][0]["type"], "lead:moved", "{resumed}");
         let resumed_at = Instant::now();
         while inbox_handle.get("held").await.unwrap().unwrap().state != State::Done {
-            assert!(resumed_at.elapsed() < Duration::from_secs(1), "within 1 s");
+            // Within half a second and a poll by design; here only that it happens.
+            assert!(resumed_at.elapsed() < Duration::from_secs(10), "resumed");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let _ = stop.send(());

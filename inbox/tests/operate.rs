@@ -382,12 +382,11 @@ async fn a_paused_type_is_stored_but_left_until_resumed_and_other_types_go_on() 
             .await
             .unwrap());
         assert!(!inbox.resume(Pause::All).await.unwrap());
+        // Taken up again without a restart: within half a second and a poll by design; the
+        // bound here is only that it happens, on a loaded machine too.
         let resumed = Instant::now();
         while inbox.counts().await.unwrap().pending > 0 {
-            assert!(
-                resumed.elapsed() < Duration::from_secs(1),
-                "{db}: within 1 s"
-            );
+            assert!(resumed.elapsed() < Duration::from_secs(10), "{db}: resumed");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let _ = stop.send(());
