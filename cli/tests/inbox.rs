@@ -7,7 +7,7 @@ mod common;
 #[path = "../../inbox/tests/common/postgres.rs"]
 mod postgres;
 
-use common::{listen, run, temp_file, text};
+use common::{get, listen, run, temp_file, text};
 
 const KEY: &str = "gfhkd1asfsa";
 
@@ -317,11 +317,8 @@ fn no_inbox_command_creates_an_inbox() {
 fn a_sqlite_file_removed_under_listen_is_answered_503_not_stored_and_readyz_says_so() {
     let (store, file) = sqlite("removed-under-listen");
     let listening = listen(&["--key", KEY, "--store", &store], None);
-    assert_eq!(probe(&listening.address, "/healthz"), (200, "ok\n".into()));
-    assert_eq!(
-        probe(&listening.address, "/readyz"),
-        (200, "ready\n".into())
-    );
+    assert_eq!(get(&listening.address, "/healthz"), (200, "ok\n".into()));
+    assert_eq!(get(&listening.address, "/readyz"), (200, "ready\n".into()));
     assert_eq!(
         send(&listening.address, &["--type", "lead:won"])
             .status
@@ -329,8 +326,8 @@ fn a_sqlite_file_removed_under_listen_is_answered_503_not_stored_and_readyz_says
         Some(0)
     );
     std::fs::remove_file(&file).unwrap();
-    assert_eq!(probe(&listening.address, "/readyz").0, 503);
-    assert_eq!(probe(&listening.address, "/healthz").0, 200);
+    assert_eq!(get(&listening.address, "/readyz").0, 503);
+    assert_eq!(get(&listening.address, "/healthz").0, 200);
     let answer = send(&listening.address, &["--type", "lead:moved"]);
     assert!(
         String::from_utf8_lossy(&answer.stdout).starts_with("503 "),
@@ -341,26 +338,6 @@ fn a_sqlite_file_removed_under_listen_is_answered_503_not_stored_and_readyz_says
     let lines = listening.lines(2);
     assert!(lines[0].contains("lead:won"), "{lines:?}");
     assert!(lines[1].contains("removed or replaced"), "{lines:?}");
-}
-
-/// `GET path` on `address` (`http://127.0.0.1:PORT`): the status and the body.
-fn probe(address: &str, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let host = address.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer[9..12].parse().unwrap();
-    let body = answer.split_once("\r\n\r\n").unwrap().1.to_owned();
-    (status, body)
 }
 
 #[test]

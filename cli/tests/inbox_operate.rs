@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use clinchpad_webhook::{ActivityType, HandshakeKey, LeadId, Payload, Receiver};
 use clinchpad_webhook_inbox::{Inbox, State};
-use common::{run, temp_file, text};
+use common::{get, run, temp_file, text};
 
 const KEY: &str = "gfhkd1asfsa";
 
@@ -53,8 +53,8 @@ fn listed(store: &str, args: &[&str]) -> usize {
 /// 20 `lead:moved` deliveries of lead-a that failed ("upstream Timeout"), dead; 10
 /// `note:created` of lead-b, done.
 async fn filled(store: &str) -> Inbox {
-    let inbox = Inbox::open(store).await.unwrap();
     let receiver = Receiver::new(HandshakeKey::new(KEY).unwrap());
+    let inbox = Inbox::open(store).await.unwrap().masking_keys_of(&receiver);
     for n in 0..30 {
         let (kind, lead) = match n < 20 {
             true => (ActivityType::LeadMoved, "lead-a"),
@@ -67,8 +67,9 @@ async fn filled(store: &str) -> Inbox {
     let worker = inbox
         .worker(|payload: Payload| async move {
             match payload.activity.kind.activity_type() {
-                Some(ActivityType::LeadMoved) => Err("upstream Timeout"),
-                _ => Ok(()),
+                // An error that quotes the key, as a careless handler's might.
+                Some(ActivityType::LeadMoved) => Err(format!("upstream Timeout (key {KEY})")),
+                _ => Ok::<(), String>(()),
             }
         })
         .max_attempts(1);
@@ -97,6 +98,19 @@ async fn retry_and_purge_by_filter_count_first_and_say_what_they_changed() {
             10
         );
         assert_eq!(listed(store, &["--until", "1h"]), 0);
+        // What the filters list and count never shows the key an error quoted.
+        for args in [
+            &["list", "--error", "timeout", "--json"][..],
+            &["list", "--state", "dead"],
+            &["stats", "--json"],
+        ] {
+            let said = text(&inbox(store, args));
+            assert!(
+                said.contains("***") || args[0] == "stats",
+                "{args:?}: {said}"
+            );
+            assert!(!said.contains(KEY), "{args:?}: {said}");
+        }
 
         let counted = json(
             store,
@@ -185,6 +199,27 @@ fn bulk_commands_refuse_what_would_lose_or_surprise() {
         "{}",
         text(&output)
     );
+    // A name with a control character is shown escaped wherever it is printed: the warning,
+    // the pause, the stats, the resume.
+    let hostile = "lead:\u{1b}[2Jx";
+    for args in [
+        &["pause", "--type", hostile][..],
+        &["stats"],
+        &["resume", "--type", hostile],
+    ] {
+        let output = inbox(store, args);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {}", text(&output));
+        assert!(
+            !text(&output).contains('\u{1b}'),
+            "{args:?}: {}",
+            text(&output)
+        );
+        assert!(
+            text(&output).contains("lead:"),
+            "{args:?}: {}",
+            text(&output)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -232,25 +267,6 @@ async fn a_pause_from_the_command_holds_a_running_worker_until_resumed() {
         let nothing = inbox(&store, &["resume"]);
         assert_eq!(stdout(&nothing), "nothing was paused");
     }
-}
-
-/// `GET path` on `address` (`127.0.0.1:PORT`): the status and the body.
-fn get(address: &str, path: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    let status = answer[9..12].parse().unwrap();
-    let body = answer.split_once("\r\n\r\n").unwrap().1.to_owned();
-    (status, body)
 }
 
 #[test]

@@ -353,7 +353,8 @@ impl Inbox {
 
     /// [`retry`](Inbox::retry) for every dead delivery; how many there were.
     pub async fn retry_dead(&self) -> Result<u64, InboxError> {
-        self.db().retry_dead().await
+        let dead = crate::filter::Filter::new().state(State::Dead);
+        self.db().retry_matching(&dead, 0).await
     }
 
     /// A worker that runs `handler` on each stored delivery that fits, until it succeeds: see

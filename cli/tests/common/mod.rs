@@ -259,3 +259,24 @@ pub fn ui_url(listening: &Listening) -> String {
 pub fn base_of(link: &str) -> String {
     link.split("open?token=").next().unwrap().to_owned()
 }
+
+/// `GET path` on `address` (`http://127.0.0.1:PORT` or `127.0.0.1:PORT`), over a plain
+/// connection read to its end within 10 s: the status and the body.
+pub fn get(address: &str, path: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let host = address.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    let body = answer.split_once("\r\n\r\n").unwrap().1.to_owned();
+    (status, body)
+}

@@ -195,21 +195,6 @@ impl Db {
         Ok(changed.rows_affected() > 0)
     }
 
-    /// [`retry`](Db::retry) for every dead delivery; how many there were.
-    pub async fn retry_dead(&self) -> Result<u64, InboxError> {
-        let _turn = self.write_turn().await;
-        let changed = sqlx::query(&format!(
-            "UPDATE {} SET state = 'pending', attempts = 0, next_attempt_at = {}, \
-             claimed_by = NULL, finished_at = NULL WHERE state = 'dead'",
-            self.tables.deliveries,
-            self.now(1)
-        ))
-        .bind(self.now_param())
-        .execute(&self.pool)
-        .await?;
-        Ok(changed.rows_affected())
-    }
-
     /// Claims the oldest due delivery for `worker`, for `lease_ms`: a pending one whose time
     /// has come, or a running one whose worker's claim has expired, by the database's clock.
     pub async fn claim(
