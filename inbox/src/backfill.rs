@@ -19,7 +19,7 @@ use clinchpad_webhook_api::{
 };
 
 use crate::db::backfills::RunRow;
-use crate::db::deliveries::NewRow;
+use crate::db::deliveries::{Insert, NewRow};
 use crate::delivery_key::{body_key, row_key};
 use crate::error::InboxError;
 use crate::inbox::Inbox;
@@ -478,9 +478,9 @@ impl Inbox {
                     Ok(delivery) => {
                         let payload = delivery.payload();
                         let row = NewRow {
-                            activity_id: delivery.activity_id(),
-                            activity_type: delivery.type_name(),
-                            lead_id: payload.map(|payload| payload.lead.id.as_str()),
+                            activity_id: delivery.activity_id().map(str::to_owned),
+                            activity_type: delivery.type_name().map(str::to_owned),
+                            lead_id: payload.map(|payload| payload.lead.id.to_string()),
                             created_at: payload
                                 .map(|payload| payload.activity.created_at.timestamp_millis()),
                             typed: delivery.is_typed(),
@@ -490,7 +490,8 @@ impl Inbox {
                             body: String::from_utf8_lossy(&body).into_owned(),
                             recovered_at: Some(now),
                         };
-                        (self.insert_recovered(&row, key).await?, row.drift.is_some())
+                        let drifted = row.drift.is_some();
+                        (self.insert_recovered(row, key).await?, drifted)
                     }
                     Err(rejection) => {
                         let reason = Unmappable(rejection.to_string());
@@ -518,9 +519,9 @@ impl Inbox {
         now: i64,
     ) -> Result<bool, InboxError> {
         let row = NewRow {
-            activity_id: activity.id(),
-            activity_type: activity.type_name(),
-            lead_id: activity.lead_id(),
+            activity_id: activity.id().map(str::to_owned),
+            activity_type: activity.type_name().map(str::to_owned),
+            lead_id: activity.lead_id().map(str::to_owned),
             created_at: activity.created_at().map(|time| time.timestamp_millis()),
             typed: false,
             drift: Some(format!("recovered: {reason}")),
@@ -528,13 +529,18 @@ impl Inbox {
             body: activity.json().to_string(),
             recovered_at: Some(now),
         };
-        self.insert_recovered(&row, key).await
+        self.insert_recovered(row, key).await
     }
 
     /// One statement: the row, unless its key is held.
-    async fn insert_recovered(&self, row: &NewRow<'_>, key: &str) -> Result<bool, InboxError> {
-        let body = self.masking().text(&row.body).into_owned();
-        let stored = self.db().insert(row, key, &body, None).await?;
+    async fn insert_recovered(&self, mut row: NewRow, key: &str) -> Result<bool, InboxError> {
+        row.body = self.masking().text(&row.body).into_owned();
+        let insert = Insert {
+            row,
+            key: key.to_owned(),
+            conflict_of: None,
+        };
+        let stored = self.db().insert(insert).await?;
         self.db().check_file()?;
         Ok(stored)
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// What [`Inbox::store`](crate::Inbox::store) did with a delivery. Whichever it is, the
 /// delivery is in the inbox: answer 2xx.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Stored {

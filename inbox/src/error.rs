@@ -45,6 +45,11 @@ pub enum InboxError {
     /// delivery may or may not be stored.
     #[error("the inbox's database took longer than {0} ms to store the delivery")]
     Timeout(u64),
+    /// A statement for several deliveries at once (storing those that came at the same
+    /// moment, recording those done together) failed: why, as
+    /// [`Database`](InboxError::Database) says it.
+    #[error("{0}")]
+    Shared(String),
     /// A delivery was asked for by a key the inbox does not have.
     #[error("no delivery {0} in the inbox")]
     NotFound(String),

@@ -201,6 +201,11 @@ impl Gate {
         }
     }
 
+    /// Whether any type is limited.
+    pub fn has_limits(&self) -> bool {
+        !self.limits.is_empty()
+    }
+
     /// This gate with `limit` on `activity_type` too.
     pub fn with_limit(&self, activity_type: String, limit: Limit) -> Gate {
         let mut limits: HashMap<String, Arc<Limited>> = (*self.limits).clone();

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clinchpad_webhook::{Delivery, Payload, Receiver};
 
 use crate::clock::Clock;
-use crate::db::deliveries::NewRow;
+use crate::db::deliveries::{Insert, NewRow};
 use crate::db::schema::{Tables, DEFAULT_PREFIX};
 use crate::db::{Db, STORE_BOUND};
 use crate::delivery_key::{body_key, canonical_hash, conflict_key, row_key};
@@ -237,9 +237,9 @@ impl Inbox {
             .unwrap_or_default();
         let payload = delivery.payload();
         let row = NewRow {
-            activity_id: delivery.activity_id(),
-            activity_type: delivery.type_name(),
-            lead_id: payload.map(|payload| payload.lead.id.as_str()),
+            activity_id: delivery.activity_id().map(str::to_owned),
+            activity_type: delivery.type_name().map(str::to_owned),
+            lead_id: payload.map(|payload| payload.lead.id.to_string()),
             created_at: payload.map(|payload| payload.activity.created_at.timestamp_millis()),
             typed: delivery.is_typed(),
             drift: delivery.error().map(ToString::to_string),
@@ -262,9 +262,9 @@ impl Inbox {
             .map_err(|err| InboxError::Database(sqlx::Error::Encode(Box::new(err))))?;
         let body = String::from_utf8_lossy(&receiver.redact_body(&body)).into_owned();
         let row = NewRow {
-            activity_id: Some(payload.activity.id.as_str()),
-            activity_type: Some(payload.activity.kind.type_name()),
-            lead_id: Some(payload.lead.id.as_str()),
+            activity_id: Some(payload.activity.id.to_string()),
+            activity_type: Some(payload.activity.kind.type_name().to_owned()),
+            lead_id: Some(payload.lead.id.to_string()),
             created_at: Some(payload.activity.created_at.timestamp_millis()),
             typed: true,
             drift: None,
@@ -275,42 +275,47 @@ impl Inbox {
         self.insert(row).await
     }
 
-    async fn insert(&self, row: NewRow<'_>) -> Result<Stored, InboxError> {
-        let span = signal::store_span(row.activity_id, row.activity_type, row.lead_id);
+    async fn insert(&self, row: NewRow) -> Result<Stored, InboxError> {
+        let span = signal::store_span(
+            row.activity_id.as_deref(),
+            row.activity_type.as_deref(),
+            row.lead_id.as_deref(),
+        );
         let stored = self.insert_bounded(row).instrument(span.clone()).await;
         span.in_scope(|| signal::stored(&stored));
         stored
     }
 
-    async fn insert_bounded(&self, row: NewRow<'_>) -> Result<Stored, InboxError> {
-        let body = self.inner.masking.text(&row.body).into_owned();
-        let key = match row.activity_id {
+    async fn insert_bounded(&self, mut row: NewRow) -> Result<Stored, InboxError> {
+        row.body = self.inner.masking.text(&row.body).into_owned();
+        let key = match &row.activity_id {
             Some(id) => row_key(id),
-            None => body_key(&body),
+            None => body_key(&row.body),
         };
-        let stored = tokio::time::timeout(STORE_BOUND, self.insert_row(&row, key, body)).await;
-        let stored = stored.map_err(|_| InboxError::Timeout(STORE_BOUND.as_millis() as u64))??;
+        let stored = tokio::time::timeout(STORE_BOUND, self.insert_row(row, key)).await;
         // Written, but where? A file removed under a running receiver takes writes that no
-        // one will read: say so rather than answer 2xx.
+        // one will read (or, on a connection opened since, fails for want of a table): say
+        // so rather than answer 2xx.
         self.db().check_file()?;
-        Ok(stored)
+        stored.map_err(|_| InboxError::Timeout(STORE_BOUND.as_millis() as u64))?
     }
 
-    /// The row, new; or when its key is taken by another body, a conflict row of its own.
-    async fn insert_row(
-        &self,
-        row: &NewRow<'_>,
-        key: String,
-        body: String,
-    ) -> Result<Stored, InboxError> {
+    /// The row, new (stored with the others arriving at the same moment); or when its key is
+    /// taken by another body, a conflict row of its own.
+    async fn insert_row(&self, row: NewRow, key: String) -> Result<Stored, InboxError> {
         let db = self.db();
-        if db.insert(row, &key, &body, None).await? {
+        let insert = Insert {
+            row,
+            key: key.clone(),
+            conflict_of: None,
+        };
+        let Some(Insert { row, .. }) = db.insert_grouped(insert).await? else {
             return Ok(Stored::New);
-        }
+        };
         // Taken: by the same delivery (a duplicate), or by another body, kept beside it under
         // a key of its own, once per body. The same delivery is the same JSON once read: a
         // resend whose key sat elsewhere, or whose spacing differs, is no conflict.
-        let canonical = canonical_hash(&body);
+        let canonical = canonical_hash(&row.body);
         match db.body(&key).await? {
             // Recovered from the API before the webhook's delivery came: the same activity.
             // What ClinchPad sent says how the lead stood then, which the recovered body
@@ -318,7 +323,7 @@ impl Inbox {
             // if it was verified (an unverified body must not overwrite one from the API).
             Some((_, true)) => {
                 if row.verified {
-                    db.replace_recovered(row, &key, &body).await?;
+                    db.replace_recovered(&row, &key).await?;
                 }
                 return Ok(Stored::Duplicate);
             }
@@ -327,8 +332,12 @@ impl Inbox {
             }
             _ => {}
         }
-        let conflict = conflict_key(&key, &canonical);
-        Ok(match db.insert(row, &conflict, &body, Some(&key)).await? {
+        let conflict = Insert {
+            row,
+            key: conflict_key(&key, &canonical),
+            conflict_of: Some(key),
+        };
+        Ok(match db.insert(conflict).await? {
             false => Stored::Duplicate,
             true => Stored::Conflict,
         })

@@ -1,25 +1,36 @@
-//! [`Worker`]: takes stored deliveries one at a time, runs the handler, and records what
-//! came of it: done, due again later (exponential backoff with jitter), or dead.
+//! [`Worker`]: takes the stored deliveries that are due, many in one statement, runs the
+//! handler on each (several at once, up to its concurrency), and records what came of them:
+//! done (those finished together in one statement), due again later (exponential backoff with
+//! jitter), or dead.
 //!
-//! At least once: a worker claims a delivery for a while (its lease); if the worker stops
-//! (killed, crashed, hung) before it records the outcome, the claim expires and another worker
+//! At least once: a worker claims deliveries for a while (their lease); if the worker stops
+//! (killed, crashed, hung) before it records an outcome, the claim expires and another worker
 //! takes the delivery. On PostgreSQL the claim is `FOR UPDATE SKIP LOCKED`, so workers in any
 //! number of processes never take the same delivery at once; on SQLite, one statement under
 //! the database's write lock, for the workers of one process. Claims and their expiry are
 //! timed by the database's clock, so a worker whose machine's clock runs ahead does not take a
 //! delivery another still holds.
 //!
+//! An idle worker is woken by a store: at once by one in its own process, and on PostgreSQL by
+//! one in any process (`LISTEN`/`NOTIFY`); the poll interval is the fallback (another process's
+//! stores on SQLite, a lost connection).
+//!
 //! A handler is never trusted to return: each attempt runs on a task of its own, bounded by
 //! the attempt timeout (below the lease), and a panic anywhere in the handler, even before its
-//! `async` part, is a failed attempt. A stop waits for the attempt in hand at most the drain
-//! bound, then gives the delivery back for another worker to take at once.
+//! `async` part, is a failed attempt. A stop waits for the attempts in hand at most the drain
+//! bound, then gives back the deliveries of those still running, for another worker to take
+//! at once.
 
+use std::collections::HashSet;
 use std::fmt::Display;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::FutureExt;
 
 use clinchpad_webhook::Payload;
 
@@ -68,13 +79,17 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 /// How often the workers of one process set the gauges of the deliveries by state.
 const SAMPLE_EVERY: Duration = Duration::from_secs(15);
 
+/// How many deliveries a worker has in hand at once by default: enough that claims and
+/// outcomes go in batches that pay for their statements' commits.
+const CONCURRENCY: usize = 32;
+
 /// Names of workers: the process and a count, unique among the processes of one machine.
 static WORKERS: AtomicUsize = AtomicUsize::new(0);
 
-/// Takes the stored deliveries that are due, one at a time, and runs the handler on each:
-/// [`run_once`](Worker::run_once) for one, [`run`](Worker::run) until told to stop. Made by
-/// [`Inbox::worker`](crate::Inbox::worker); the settings below have defaults that suit a handler that takes
-/// seconds.
+/// Takes the stored deliveries that are due and runs the handler on each, up to
+/// [`concurrency`](Worker::concurrency) at once: [`run_once`](Worker::run_once) for one,
+/// [`run`](Worker::run) until told to stop. Made by [`Inbox::worker`](crate::Inbox::worker);
+/// the settings below have defaults that suit a handler that takes seconds.
 ///
 /// ```
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -133,6 +148,8 @@ impl Worker {
                 drain: Duration::from_secs(10),
                 poll: Duration::from_secs(1),
                 keep_done,
+                concurrency: CONCURRENCY,
+                lead_order: false,
             },
         )
     }
@@ -259,6 +276,31 @@ impl Worker {
         self
     }
 
+    /// How many deliveries this worker has in hand at once, at most (default 32; at least
+    /// 1): it claims as many as it has room for in one statement, and runs their handlers
+    /// side by side. 1 runs them one at a time, as a loop would. Shared by nothing: each
+    /// worker made with [`another`](Worker::another) has as many again.
+    pub fn concurrency(mut self, most: usize) -> Self {
+        self.settings.concurrency = most.max(1);
+        self
+    }
+
+    /// Handles the deliveries of each lead one at a time, in the order of their activity's
+    /// time (`created_at`, then key), across this worker, the others and those of other
+    /// processes that are ordered too: a delivery is not taken while an earlier one of its
+    /// lead is pending or running, due or not. So a delivery that fails holds the later ones
+    /// of its lead until it is done or dead; one that dies says how many it held. The
+    /// deliveries of different leads still go side by side.
+    ///
+    /// The order is among the deliveries stored: one stored after a later one of its lead
+    /// has begun runs after it. Deliveries with no lead or no time (drift) are not held.
+    /// Every worker of the inbox must be ordered for the order to hold: one that is not takes
+    /// any due delivery.
+    pub fn ordered_by_lead(mut self) -> Self {
+        self.settings.lead_order = true;
+        self
+    }
+
     /// The worker's name, as the database records who has a delivery.
     pub fn name(&self) -> &str {
         &self.name
@@ -267,162 +309,187 @@ impl Worker {
     /// Takes one due delivery, processes it, and records what came of it; `None` when nothing
     /// is due.
     pub async fn run_once(&self) -> Result<Option<Outcome>, InboxError> {
-        let Claimed::One(entry, _permit) = self.claim().await? else {
+        let Claimed::Some(mut entries, permit) = self.claim(1).await? else {
             return Ok(None);
         };
-        let never = std::pin::pin!(std::future::pending());
-        match self.process(&entry, never).await {
-            (Processed::Recorded(outcome), _) => outcome.map(Some),
-            (Processed::GivenBack(_), _) => unreachable!("only a stop gives a delivery back"),
-        }
+        let Some(entry) = entries.pop() else {
+            return Ok(None);
+        };
+        let attempted = self.start(entry, permit).await;
+        self.record(vec![attempted]).await.pop().transpose()
     }
 
-    /// Processes deliveries until `stop` completes, waiting the poll interval whenever
-    /// nothing is due or the database fails (it goes on after a failure: nothing is lost, the
-    /// deliveries stay stored). A delivery being processed when `stop` completes is given the
-    /// drain bound to finish; past it, its handler is stopped and the delivery given back. So
-    /// `run` returns within the drain bound of `stop`, whatever a handler does (and as soon
-    /// as the database answers).
+    /// Processes deliveries until `stop` completes, up to its concurrency at once, waiting
+    /// for a store (or the poll interval) whenever nothing is due, and the poll interval when
+    /// the database fails (it goes on after a failure: nothing is lost, the deliveries stay
+    /// stored). The deliveries in hand when `stop` completes are given the drain bound to
+    /// finish; past it, their handlers are stopped and the deliveries given back. So `run`
+    /// returns within the drain bound of `stop`, whatever a handler does (and as soon as the
+    /// database answers).
     pub async fn run(self, stop: impl Future<Output = ()>) -> Report {
         let mut stop = std::pin::pin!(stop);
         let mut report = Report::default();
-        loop {
-            if self.db.sample_due(SAMPLE_EVERY) {
-                if let Ok(counts) = self.db.counts().await {
-                    signal::gauges(&counts, crate::clock::system_now_ms());
-                }
+        let _listening = self.db.listen().map(AbortOnDrop);
+        let mut in_hand = FuturesUnordered::new();
+        let mut holding = HashSet::new();
+        'run: loop {
+            if self.housekeeping(stop.as_mut(), &mut report).await {
+                break;
             }
-            if let Some(keep) = self.settings.keep_done {
-                if self.db.prune_due(PRUNE_EVERY) {
-                    let filter = Filter::new().state(State::Done).finished_before(keep);
-                    tokio::select! {
-                        biased;
-                        () = &mut stop => return report,
-                        pruned = self.db.purge(&filter) => match pruned {
-                            Ok(pruned) => {
-                                signal::pruned(pruned);
-                                report.pruned += pruned;
-                            }
-                            Err(err) => report.failed(err),
-                        },
-                    }
-                }
-            }
-            let claimed = tokio::select! {
-                biased;
-                () = &mut stop => return report,
-                claimed = self.claim() => claimed,
-            };
-            let wait = match claimed {
-                Ok(Claimed::One(entry, permit)) => {
-                    let (processed, stopped) = self.process(&entry, stop.as_mut()).await;
-                    drop(permit);
-                    let processed_one = match processed {
-                        Processed::Recorded(outcome) => report.count(outcome),
-                        Processed::GivenBack(given) => {
-                            report.count_given_back(given);
-                            false
+            // Made before the claim, so that a store between the claim and the wait wakes it.
+            let woken = self.db.wake.notified();
+            let mut woken = std::pin::pin!(woken);
+            woken.as_mut().enable();
+            let room = self.settings.concurrency - in_hand.len();
+            // How long to wait for a wake-up when nothing finishes; `None`: no wake-up wanted,
+            // the worker is full.
+            let mut idle = None;
+            if room > 0 {
+                let claimed = tokio::select! {
+                    biased;
+                    () = &mut stop => break 'run,
+                    claimed = self.claim(room) => claimed,
+                };
+                match claimed {
+                    Ok(Claimed::Some(entries, mut permit)) => {
+                        let more_due = entries.len() == room.min(self.claims_at_once());
+                        for entry in entries {
+                            holding.insert(entry.key.clone());
+                            in_hand.push(self.start(entry, permit.take()));
                         }
-                    };
-                    if stopped {
-                        return report;
+                        if more_due && in_hand.len() < self.settings.concurrency {
+                            continue;
+                        }
+                        if !more_due {
+                            idle = Some(self.settings.poll);
+                        }
                     }
-                    match processed_one {
-                        true => Duration::ZERO,
-                        false => self.settings.poll,
+                    // A type closed by its rate opens again sooner than the poll, maybe.
+                    Ok(Claimed::Nothing(opens_in)) => {
+                        idle = Some(
+                            opens_in
+                                .map_or(self.settings.poll, |opens| opens.min(self.settings.poll)),
+                        );
+                    }
+                    Err(err) => {
+                        signal::worker_waits(&err, self.settings.poll);
+                        report.failed(err);
+                        tokio::select! {
+                            biased;
+                            () = &mut stop => break 'run,
+                            () = tokio::time::sleep(self.settings.poll) => continue 'run,
+                        }
                     }
                 }
-                // A type closed by its rate opens again sooner than the poll, maybe.
-                Ok(Claimed::Nothing(opens_in)) => {
-                    opens_in.map_or(self.settings.poll, |opens| opens.min(self.settings.poll))
-                }
-                Err(err) => {
-                    signal::worker_waits(&err, self.settings.poll);
-                    report.failed(err);
-                    self.settings.poll
-                }
-            };
+            }
             tokio::select! {
                 biased;
-                () = &mut stop => return report,
-                () = tokio::time::sleep(wait) => {}
+                () = &mut stop => break,
+                Some(first) = in_hand.next(), if !in_hand.is_empty() => {
+                    // With those finished at the same moment: one statement for the done.
+                    let mut finished = vec![first];
+                    while let Some(Some(more)) = in_hand.next().now_or_never() {
+                        finished.push(more);
+                    }
+                    for attempted in &finished {
+                        holding.remove(&attempted.key);
+                    }
+                    for outcome in self.record(finished).await {
+                        report.count(outcome);
+                    }
+                }
+                () = &mut woken, if idle.is_some() => {}
+                () = tokio::time::sleep(idle.unwrap_or_default()), if idle.is_some() => {}
+            }
+        }
+        self.wind_down(in_hand, holding, &mut report).await;
+        report
+    }
+
+    /// Samples the gauges and removes old done deliveries when it is this worker's turn:
+    /// whether `stop` completed meanwhile.
+    async fn housekeeping(
+        &self,
+        mut stop: Pin<&mut impl Future<Output = ()>>,
+        report: &mut Report,
+    ) -> bool {
+        if self.db.sample_due(SAMPLE_EVERY) {
+            if let Ok(counts) = self.db.counts().await {
+                signal::gauges(&counts, crate::clock::system_now_ms());
+            }
+        }
+        let Some(keep) = self.settings.keep_done else {
+            return false;
+        };
+        if !self.db.prune_due(PRUNE_EVERY) {
+            return false;
+        }
+        let filter = Filter::new().state(State::Done).finished_before(keep);
+        tokio::select! {
+            biased;
+            () = &mut stop => true,
+            pruned = self.db.purge(&filter) => {
+                match pruned {
+                    Ok(pruned) => {
+                        signal::pruned(pruned);
+                        report.pruned += pruned;
+                    }
+                    Err(err) => report.failed(err),
+                }
+                false
             }
         }
     }
 
-    /// Runs the attempt at a claimed delivery and records what came of it. When `stop`
-    /// completes first, the attempt gets the drain bound; past it, the delivery is given
-    /// back. What was done, and whether `stop` completed.
-    async fn process(
+    /// After a stop: the attempts in hand get the drain bound to finish, and are recorded;
+    /// the deliveries of those still running then are given back (their handlers stopped as
+    /// `in_hand` is dropped).
+    async fn wind_down(
         &self,
-        entry: &Entry,
-        stop: Pin<&mut impl Future<Output = ()>>,
-    ) -> (Processed, bool) {
-        let span = signal::attempt_span(entry);
-        let started = std::time::Instant::now();
-        let (processed, stopped) = self
-            .process_in_span(entry, stop)
-            .instrument(span.clone())
-            .await;
-        span.in_scope(|| match &processed {
-            Processed::Recorded(outcome) => signal::attempted(outcome, started.elapsed()),
-            Processed::GivenBack(_) => signal::given_back(),
-        });
-        (processed, stopped)
+        mut in_hand: FuturesUnordered<impl Future<Output = Attempted>>,
+        mut holding: HashSet<String>,
+        report: &mut Report,
+    ) {
+        let deadline = tokio::time::Instant::now() + self.settings.drain;
+        let mut finished = Vec::new();
+        while !in_hand.is_empty() {
+            match tokio::time::timeout_at(deadline, in_hand.next()).await {
+                Ok(Some(attempted)) => {
+                    holding.remove(&attempted.key);
+                    finished.push(attempted);
+                }
+                _ => break,
+            }
+        }
+        drop(in_hand);
+        for outcome in self.record(finished).await {
+            report.count(outcome);
+        }
+        for key in holding {
+            let given = self.db.give_back(&key, &self.name).await;
+            signal::given_back();
+            report.count_given_back(given);
+        }
     }
 
-    async fn process_in_span(
+    /// The attempt at a claimed delivery, in its span: its handler on a task of its own,
+    /// bounded by the attempt timeout; or, for a delivery no handler takes (its claims ran
+    /// out, or it does not fit and there is no drift handler), why it is given up.
+    fn start(
         &self,
-        entry: &Entry,
-        mut stop: Pin<&mut impl Future<Output = ()>>,
-    ) -> (Processed, bool) {
-        let attempt = match self.attempt(entry) {
-            Ok(attempt) => attempt,
-            Err(outcome) => return (Processed::Recorded(outcome.await), false),
-        };
-        let mut attempt = std::pin::pin!(attempt);
-        let (result, stopped) = tokio::select! {
-            biased;
-            result = &mut attempt => (Some(result), false),
-            () = &mut stop => {
-                (tokio::time::timeout(self.settings.drain, attempt).await.ok(), true)
-            }
-        };
-        let processed = match result {
-            Some(result) => {
-                Processed::Recorded(self.finish(&entry.key, result, entry.attempts).await)
-            }
-            None => Processed::GivenBack(self.give_back(&entry.key).await),
-        };
-        (processed, stopped)
-    }
-
-    /// The attempt at a claimed delivery: its handler on a task of its own, bounded by the
-    /// attempt timeout. `Err` with the outcome to record instead, for a delivery no handler
-    /// takes (its claims ran out, or it does not fit and there is no drift handler).
-    #[allow(clippy::type_complexity)]
-    fn attempt(
-        &self,
-        entry: &Entry,
-    ) -> Result<
-        impl Future<Output = Result<(), String>> + Send + 'static,
-        Pin<Box<dyn Future<Output = Result<Outcome, InboxError>> + Send + '_>>,
-    > {
-        let key = entry.key.clone();
+        entry: Entry,
+        permit: Option<Permit>,
+    ) -> impl Future<Output = Attempted> + Send + 'static {
+        let span = signal::attempt_span(&entry);
         let max_attempts = self.settings.max_attempts;
-        if entry.attempts > max_attempts {
+        let task = if entry.attempts > max_attempts {
             // Claims that never came back: the workers that had it stopped, or took longer
             // than their lease.
-            let error = format!(
+            Task::GiveUp(format!(
                 "gave up after {max_attempts} attempts, the last of which never finished (the \
                  worker stopped, or took longer than its lease)"
-            );
-            let attempts = entry.attempts;
-            return Err(Box::pin(async move {
-                self.finish(&key, Err(error), attempts).await
-            }));
-        }
-        let task: Task = if entry.typed {
+            ))
+        } else if entry.typed {
             let handler = self.handler.clone();
             match clinchpad_webhook::parse(entry.body.as_bytes()) {
                 // The handler is called on the task too: a panic while it makes its future is
@@ -439,22 +506,64 @@ impl Worker {
                     let entry = entry.clone();
                     Task::Run(Box::pin(async move { drift.handle(entry).await }))
                 }
-                None => {
-                    let error = format!(
-                        "does not fit the documentation, and no drift handler is set: {}",
-                        entry.drift.as_deref().unwrap_or_default()
-                    );
-                    return Err(Box::pin(async move { self.bury(&key, &error).await }));
-                }
+                None => Task::GiveUp(format!(
+                    "does not fit the documentation, and no drift handler is set: {}",
+                    entry.drift.as_deref().unwrap_or_default()
+                )),
             }
         };
         let timeout = self.timeout();
-        Ok(async move {
-            match task {
-                Task::Failed(error) => Err(error),
-                Task::Run(future) => guarded(future, timeout).await,
+        let started = Instant::now();
+        async move {
+            let ran = match task {
+                Task::Run(future) => {
+                    Ran::Finished(guarded(future, timeout).instrument(span.clone()).await)
+                }
+                Task::Failed(error) => Ran::Finished(Err(error)),
+                Task::GiveUp(error) => Ran::GiveUp(error),
+            };
+            Attempted {
+                key: entry.key,
+                attempts: entry.attempts,
+                ran,
+                span,
+                started,
+                _permit: permit,
             }
-        })
+        }
+    }
+
+    /// Records what came of `finished` attempts: those done in one statement, the others one
+    /// by one; each outcome in its attempt's span.
+    async fn record(&self, finished: Vec<Attempted>) -> Vec<Result<Outcome, InboxError>> {
+        let done: Vec<String> = finished
+            .iter()
+            .filter(|attempted| matches!(attempted.ran, Ran::Finished(Ok(()))))
+            .map(|attempted| attempted.key.clone())
+            .collect();
+        let recorded_done = match done.is_empty() {
+            true => Ok(HashSet::new()),
+            // Failed, it fails each: their claims run out, and they are taken again.
+            false => (self.db.finish_done(&done, &self.name).await).map_err(|err| err.to_string()),
+        };
+        let mut outcomes = Vec::with_capacity(finished.len());
+        for attempted in finished {
+            let key = attempted.key.clone();
+            let outcome = match attempted.ran {
+                Ran::Finished(Ok(())) => match &recorded_done {
+                    Ok(recorded) if recorded.contains(&key) => Ok(Outcome::Done { key }),
+                    Ok(_) => Ok(Outcome::ClaimLost { key }),
+                    Err(err) => Err(InboxError::Shared(err.clone())),
+                },
+                Ran::Finished(Err(error)) => self.failed(&key, error, attempted.attempts).await,
+                Ran::GiveUp(error) => self.bury(&key, &error).await,
+            };
+            attempted.span.in_scope(|| {
+                signal::attempted(&outcome, attempted.started.elapsed());
+            });
+            outcomes.push(outcome);
+        }
+        outcomes
     }
 
     /// The attempt timeout: as set, or four fifths of the lease.
@@ -464,54 +573,52 @@ impl Worker {
             .unwrap_or(self.settings.lease / 5 * 4)
     }
 
-    /// Takes the oldest due delivery: a pending one whose time has come, or a running one
-    /// whose worker's claim has expired, by the database's clock.
-    async fn claim(&self) -> Result<Claimed, InboxError> {
+    /// How many deliveries one claim takes at most: one when a type is limited (each takes
+    /// its place in its limit), else as many as there is room for.
+    fn claims_at_once(&self) -> usize {
+        match self.gate.has_limits() {
+            true => 1,
+            false => self.settings.concurrency,
+        }
+    }
+
+    /// Takes the oldest due deliveries, at most `most`: pending ones whose time has come, or
+    /// running ones whose worker's claim has expired, by the database's clock.
+    async fn claim(&self, most: usize) -> Result<Claimed, InboxError> {
         let reserved = self.gate.reserve(&self.db).await?;
         if reserved.closed.all {
             return Ok(Claimed::Nothing(None));
         }
         let lease = millis(self.settings.lease);
+        let most = most.min(self.claims_at_once());
         // On an error, the places held go back as `reserved` is dropped.
         let claimed = self
             .db
-            .claim(&self.name, lease, &reserved.closed.types)
+            .claim(
+                &self.name,
+                lease,
+                &reserved.closed.types,
+                most,
+                self.settings.lead_order,
+            )
             .await?;
         let opens_in = reserved.closed.opens_in;
-        Ok(match claimed {
-            Some(entry) => {
-                let permit = reserved.settle(Some(&entry));
-                Claimed::One(Box::new(entry), permit)
+        Ok(match claimed.is_empty() {
+            false => {
+                let permit = reserved.settle(claimed.first().filter(|_| most == 1));
+                Claimed::Some(claimed, permit)
             }
-            None => {
+            true => {
                 reserved.settle(None);
                 Claimed::Nothing(opens_in)
             }
         })
     }
 
-    /// Gives a claimed delivery back, when a stop came before its attempt ended: due at once,
-    /// for another worker, its attempt not counted. Whether it was still this worker's.
-    async fn give_back(&self, key: &str) -> Result<bool, InboxError> {
-        self.db.give_back(key, &self.name).await
-    }
-
-    /// Records the outcome of an attempt, if the delivery is still this worker's.
-    async fn finish(
-        &self,
-        key: &str,
-        result: Result<(), String>,
-        attempts: i64,
-    ) -> Result<Outcome, InboxError> {
-        let error = match result {
-            Ok(()) => {
-                return Ok(match self.release(key, "done", None, None).await? {
-                    Some(_) => Outcome::Done { key: key.into() },
-                    None => Outcome::ClaimLost { key: key.into() },
-                })
-            }
-            Err(error) => one_line(&self.masking.text(&error), 500),
-        };
+    /// Records a failed attempt, if the delivery is still this worker's: due again after its
+    /// backoff, or dead after its last attempt.
+    async fn failed(&self, key: &str, error: String, attempts: i64) -> Result<Outcome, InboxError> {
+        let error = one_line(&self.masking.text(&error), 500);
         if attempts >= self.settings.max_attempts {
             return self.bury(key, &error).await;
         }
@@ -531,9 +638,18 @@ impl Worker {
         )
     }
 
-    /// Gives the delivery up, keeping it for inspection with why.
+    /// Gives the delivery up, keeping it for inspection with why (and, in lead order, how
+    /// many of its lead it held until now).
     async fn bury(&self, key: &str, error: &str) -> Result<Outcome, InboxError> {
-        let error = one_line(&self.masking.text(error), 500);
+        let mut error = one_line(&self.masking.text(error), 500);
+        if self.settings.lead_order {
+            let held = self.db.held_behind(key).await?;
+            if held > 0 {
+                error.push_str(&format!(
+                    " (it held {held} later deliveries of its lead until now)"
+                ));
+            }
+        }
         Ok(match self.release(key, "dead", None, Some(&error)).await? {
             Some(_) => Outcome::Dead {
                 key: key.into(),
@@ -595,6 +711,10 @@ struct Settings {
     poll: Duration,
     /// How long done deliveries are kept (`None`: for ever), as the inbox was opened.
     keep_done: Option<Duration>,
+    /// Deliveries in hand at once, at most.
+    concurrency: usize,
+    /// Whether the deliveries of a lead are handled one at a time, in order.
+    lead_order: bool,
 }
 
 /// What an attempt runs.
@@ -603,20 +723,32 @@ enum Task {
     Run(HandlerFuture),
     /// Nothing can run: the attempt fails with this.
     Failed(String),
+    /// Nothing is to run: the delivery is given up, with this.
+    GiveUp(String),
 }
 
-/// What a claim took: a delivery (with its place, for a limited type), or nothing now, and
-/// when a type closed by its rate opens again.
+/// What a claim took: deliveries (with the place of the one, for a limited type), or nothing
+/// now, and when a type closed by its rate opens again.
 enum Claimed {
-    One(Box<Entry>, Option<Permit>),
+    Some(Vec<Entry>, Option<Permit>),
     Nothing(Option<Duration>),
 }
 
-/// What came of a claimed delivery: an outcome recorded, or, when a stop's drain ran out,
-/// the delivery given back (whether it was still this worker's).
-enum Processed {
-    Recorded(Result<Outcome, InboxError>),
-    GivenBack(Result<bool, InboxError>),
+/// An attempt that has ended, to be recorded.
+struct Attempted {
+    key: String,
+    attempts: i64,
+    ran: Ran,
+    span: tracing::Span,
+    started: Instant,
+    /// Its place in its type's limit, given back once it is recorded.
+    _permit: Option<Permit>,
+}
+
+/// How an attempt ended: its handler's result, or given up without one.
+enum Ran {
+    Finished(Result<(), String>),
+    GiveUp(String),
 }
 
 /// Runs a handler's future on a task of its own, so that a panic in it is a failed attempt,

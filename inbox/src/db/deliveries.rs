@@ -3,6 +3,8 @@
 //! around them (what is a duplicate, when to try again, how long a claim lasts) are the
 //! inbox's and the worker's; the times are the database's clock unless a test sets one.
 
+use std::collections::HashSet;
+
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
@@ -20,51 +22,113 @@ const INSERTED: &str = "delivery_key, activity_id, activity_type, lead_id, creat
     received_at, typed, drift, body, state, attempts, next_attempt_at, verified, conflict_of, \
     recovered_at";
 
+/// The parameters of one row of a store: its key, what was read of it, its body, and the key
+/// it conflicts with.
+const PER_ROW: usize = 11;
+
 /// A delivery about to be stored.
-pub(crate) struct NewRow<'a> {
-    pub activity_id: Option<&'a str>,
-    pub activity_type: Option<&'a str>,
-    pub lead_id: Option<&'a str>,
+pub(crate) struct NewRow {
+    pub activity_id: Option<String>,
+    pub activity_type: Option<String>,
+    pub lead_id: Option<String>,
     pub created_at: Option<i64>,
     pub typed: bool,
     pub drift: Option<String>,
     pub verified: bool,
+    /// The body as it is kept: without its key, the keys quoted in it masked.
     pub body: String,
     /// When it was recovered from ClinchPad's API; `None` for what the webhook sent.
     pub recovered_at: Option<i64>,
 }
 
+/// A row to store under `key` (beside the row of `conflict_of`, for a conflict).
+pub(crate) struct Insert {
+    pub row: NewRow,
+    pub key: String,
+    pub conflict_of: Option<String>,
+}
+
 impl Db {
-    /// Stores `row` under `key` with `body`, pending and due now (beside the row of
-    /// `conflict_of`, for a conflict), unless a row has that key already: whether it was
-    /// stored.
-    pub async fn insert(
-        &self,
-        row: &NewRow<'_>,
-        key: &str,
-        body: &str,
-        conflict_of: Option<&str>,
-    ) -> Result<bool, InboxError> {
+    /// Stores `row` under `key`, pending and due now (beside the row of `conflict_of`, for a
+    /// conflict), unless a row has that key already: whether it was stored.
+    pub async fn insert(&self, insert: Insert) -> Result<bool, InboxError> {
+        let key = insert.key.clone();
+        Ok(self.insert_rows(&[insert]).await?.contains(&key))
+    }
+
+    /// Stores each row in one statement, but those whose key a row has already (or another
+    /// of `rows`, the first of which is stored): the keys stored. Wakes the workers waiting
+    /// for deliveries, in this process and, on PostgreSQL, in any (see
+    /// [`wake_workers`](Db::wake_workers)).
+    pub async fn insert_rows(&self, rows: &[Insert]) -> Result<HashSet<String>, InboxError> {
+        if rows.is_empty() {
+            return Ok(HashSet::new());
+        }
         let table = &self.tables.deliveries;
-        let now = self.now(10);
-        let values =
-            format!("$1, $2, $3, $4, $5, {now}, $6, $7, $8, 'pending', 0, {now}, $9, $11, $12");
-        let statement = format!(
-            "INSERT INTO {table} ({INSERTED}) VALUES ({values}) \
-             ON CONFLICT (delivery_key) DO NOTHING"
+        let now = self.now(1);
+        let values: Vec<String> = (0..rows.len())
+            .map(|n| {
+                let p = |k: usize| format!("${}", 2 + n * PER_ROW + k);
+                format!(
+                    "({}, {}, {}, {}, {}, {now}, {}, {}, {}, 'pending', 0, {now}, {}, {}, {})",
+                    p(0),
+                    p(1),
+                    p(2),
+                    p(3),
+                    p(4),
+                    p(5),
+                    p(6),
+                    p(7),
+                    p(8),
+                    p(9),
+                    p(10)
+                )
+            })
+            .collect();
+        let insert = format!(
+            "INSERT INTO {table} ({INSERTED}) VALUES {} \
+             ON CONFLICT (delivery_key) DO NOTHING RETURNING delivery_key",
+            values.join(", ")
         );
-        let _turn = self.write_turn().await;
-        let inserted = bind_row(
-            sqlx::query(&statement),
-            row,
-            key,
-            body,
-            self.now_param(),
-            conflict_of,
-        )
-        .execute(&self.pool)
-        .await?;
-        Ok(inserted.rows_affected() > 0)
+        let statement = match self.backend {
+            // The workers of every process woken in the same statement, when any row was
+            // stored: the notification goes out with the commit, no round trip of its own.
+            Backend::Postgres => format!(
+                "WITH stored AS ({insert}) SELECT delivery_key FROM stored UNION ALL \
+                 SELECT NULL FROM (SELECT pg_notify('{table}', '')) AS woken \
+                 WHERE EXISTS (SELECT 1 FROM stored)"
+            ),
+            Backend::Sqlite => insert,
+        };
+        let mut query = sqlx::query(&statement).bind(self.now_param());
+        for insert in rows {
+            let row = &insert.row;
+            query = query
+                .bind(insert.key.clone())
+                .bind(row.activity_id.as_deref().map(column_text))
+                .bind(row.activity_type.as_deref().map(column_text))
+                .bind(row.lead_id.as_deref().map(column_text))
+                .bind(row.created_at)
+                .bind(i64::from(row.typed))
+                .bind(row.drift.clone())
+                .bind(row.body.clone())
+                .bind(i64::from(row.verified))
+                .bind(insert.conflict_of.clone())
+                .bind(row.recovered_at);
+        }
+        let stored = {
+            let _turn = self.write_turn().await;
+            // Read to its end, as a claim is (see `claim`).
+            query.fetch_all(&self.pool).await?
+        };
+        let stored = stored
+            .iter()
+            .filter_map(|row| row.try_get::<Option<String>, _>("delivery_key").transpose())
+            .collect::<Result<HashSet<_>, _>>()?;
+        if !stored.is_empty() {
+            self.wake.notify_waiters();
+        }
+        Ok(stored)
     }
 
     /// The body stored under `key`, and whether it was recovered from ClinchPad's API.
@@ -84,12 +148,7 @@ impl Db {
     /// Puts what the webhook sent in place of a delivery recovered under `key`, while no
     /// worker has taken it: its body and what was read of it, no longer marked recovered.
     /// Whether it was replaced.
-    pub async fn replace_recovered(
-        &self,
-        row: &NewRow<'_>,
-        key: &str,
-        body: &str,
-    ) -> Result<bool, InboxError> {
+    pub async fn replace_recovered(&self, row: &NewRow, key: &str) -> Result<bool, InboxError> {
         let _turn = self.write_turn().await;
         let replaced = sqlx::query(&format!(
             "UPDATE {} SET activity_type = $2, lead_id = $3, created_at = $4, typed = $5, \
@@ -99,12 +158,12 @@ impl Db {
             self.tables.deliveries
         ))
         .bind(key.to_owned())
-        .bind(row.activity_type.map(column_text))
-        .bind(row.lead_id.map(column_text))
+        .bind(row.activity_type.as_deref().map(column_text))
+        .bind(row.lead_id.as_deref().map(column_text))
         .bind(row.created_at)
         .bind(i64::from(row.typed))
         .bind(row.drift.clone())
-        .bind(body.to_owned())
+        .bind(row.body.clone())
         .bind(i64::from(row.verified))
         .execute(&self.pool)
         .await?;
@@ -181,7 +240,7 @@ impl Db {
     /// Makes the delivery under `key` pending and due now, its attempts counted afresh,
     /// unless a worker has it: whether it was changed.
     pub async fn retry(&self, key: &str) -> Result<bool, InboxError> {
-        let _turn = self.write_turn().await;
+        let turn = self.write_turn().await;
         let changed = sqlx::query(&format!(
             "UPDATE {} SET state = 'pending', attempts = 0, next_attempt_at = {}, \
              claimed_by = NULL, finished_at = NULL WHERE delivery_key = $1 AND state <> 'running'",
@@ -192,21 +251,41 @@ impl Db {
         .bind(self.now_param())
         .execute(&self.pool)
         .await?;
+        drop(turn);
+        if changed.rows_affected() > 0 {
+            self.wake_workers().await;
+        }
         Ok(changed.rows_affected() > 0)
     }
 
-    /// Claims the oldest due delivery for `worker`, for `lease_ms`: a pending one whose time
-    /// has come, or a running one whose worker's claim has expired, by the database's clock.
+    /// Claims the oldest due deliveries for `worker`, at most `most`, for `lease_ms`: pending
+    /// ones whose time has come, or running ones whose worker's claim has expired, by the
+    /// database's clock; none of a `paused` type. In `lead_order`, only the first of its lead
+    /// still to be done: none while an earlier one of the same lead (by the activity's time,
+    /// then key) is pending or running, whether due or not.
     pub async fn claim(
         &self,
         worker: &str,
         lease_ms: i64,
         paused: &[String],
-    ) -> Result<Option<Entry>, InboxError> {
-        let lock = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+        most: usize,
+        lead_order: bool,
+    ) -> Result<Vec<Entry>, InboxError> {
+        // The due ones read from the index of those still to be done, in the order they are
+        // due, up to the most taken: never the whole backlog. On PostgreSQL the keys chosen
+        // as an array, so that the update finds each by its key rather than joining the
+        // table with them; on SQLite the index named, which its planner, without the
+        // table's statistics, would pass over for the older one by state.
+        let claimable = format!("{}_claimable", self.tables.deliveries);
+        let (chosen, index, lock, end) = match self.backend {
+            Backend::Postgres => (
+                "= ANY(ARRAY(",
+                String::new(),
+                " FOR UPDATE SKIP LOCKED",
+                "))",
+            ),
             // One statement under the database's write lock.
-            Backend::Sqlite => "",
+            Backend::Sqlite => ("IN (", format!(" INDEXED BY {claimable}"), "", ")"),
         };
         let table = &self.tables.deliveries;
         let now = self.now(3);
@@ -214,25 +293,38 @@ impl Db {
         let paused_types = match paused.is_empty() {
             true => String::new(),
             false => {
-                let places: Vec<String> = (4..4 + paused.len()).map(|n| format!("${n}")).collect();
+                let places: Vec<String> = (5..5 + paused.len()).map(|n| format!("${n}")).collect();
                 format!(
-                    " AND (activity_type IS NULL OR activity_type NOT IN ({}))",
+                    " AND (due.activity_type IS NULL OR due.activity_type NOT IN ({}))",
                     places.join(", ")
                 )
             }
         };
+        let held = match lead_order {
+            false => "",
+            true => {
+                " AND (due.lead_id IS NULL OR due.created_at IS NULL OR NOT EXISTS (\
+                 SELECT 1 FROM {table} earlier WHERE earlier.lead_id = due.lead_id \
+                 AND earlier.state IN ('pending', 'running') \
+                 AND (earlier.created_at < due.created_at OR (earlier.created_at = due.created_at \
+                 AND earlier.delivery_key < due.delivery_key))))"
+            }
+        };
+        let held = held.replace("{table}", table);
         let statement = format!(
             "UPDATE {table} SET state = 'running', attempts = attempts + 1, \
              claimed_by = $1, next_attempt_at = {now} + $2 \
-             WHERE delivery_key = (SELECT delivery_key FROM {table} \
-               WHERE state IN ('pending', 'running') AND next_attempt_at <= {now}{paused_types} \
-               ORDER BY next_attempt_at, delivery_key LIMIT 1{lock}) \
+             WHERE delivery_key {chosen}SELECT due.delivery_key FROM {table} due{index} \
+               WHERE due.state IN ('pending', 'running') AND due.next_attempt_at <= {now}\
+               {paused_types}{held} \
+               ORDER BY due.next_attempt_at, due.delivery_key LIMIT $4{lock}{end} \
              RETURNING {COLUMNS}"
         );
         let mut query = sqlx::query(&statement)
             .bind(worker)
             .bind(lease_ms)
-            .bind(self.now_param());
+            .bind(self.now_param())
+            .bind(i64::try_from(most.max(1)).unwrap_or(i64::MAX));
         for kind in paused {
             query = query.bind(kind.clone());
         }
@@ -240,8 +332,55 @@ impl Db {
         // Read to its end: on SQLite a statement with RETURNING commits only once it is done,
         // and one left half read would hold the write lock while the next statement, on
         // another of the pool's connections, waits for it.
-        let row = query.fetch_all(&self.pool).await?;
-        row.first().map(entry).transpose()
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(entry).collect()
+    }
+
+    /// Records `keys` done, those still `worker`'s, in one statement: the keys recorded
+    /// (another worker took the rest when this one's claim expired).
+    pub async fn finish_done(
+        &self,
+        keys: &[String],
+        worker: &str,
+    ) -> Result<HashSet<String>, InboxError> {
+        if keys.is_empty() {
+            return Ok(HashSet::new());
+        }
+        let places: Vec<String> = (3..3 + keys.len()).map(|n| format!("${n}")).collect();
+        let statement = format!(
+            // A worker's name is on a delivery exactly while it runs: no need to ask for the
+            // state, whose index would tempt SQLite to read every running one.
+            "UPDATE {} SET state = 'done', finished_at = {}, claimed_by = NULL, last_error = NULL \
+             WHERE claimed_by = $2 AND delivery_key IN ({}) RETURNING delivery_key",
+            self.tables.deliveries,
+            self.now(1),
+            places.join(", ")
+        );
+        let mut query = sqlx::query(&statement).bind(self.now_param()).bind(worker);
+        for key in keys {
+            query = query.bind(key.clone());
+        }
+        let _turn = self.write_turn().await;
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| row.try_get::<String, _>("delivery_key"))
+            .collect::<Result<HashSet<_>, _>>()
+            .map_err(InboxError::from)
+    }
+
+    /// How many deliveries of the lead of the one under `key` wait behind it, in lead order.
+    pub async fn held_behind(&self, key: &str) -> Result<i64, InboxError> {
+        let table = &self.tables.deliveries;
+        let row = sqlx::query(&format!(
+            "SELECT COUNT(*) AS held FROM {table} later, {table} first \
+             WHERE first.delivery_key = $1 AND later.lead_id = first.lead_id \
+             AND later.delivery_key <> first.delivery_key \
+             AND later.state IN ('pending', 'running')"
+        ))
+        .bind(key)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(row.try_get("held")?)
     }
 
     /// Gives the delivery under `key` back from `worker`: pending, due now, its attempt not
@@ -301,34 +440,6 @@ impl Db {
             .transpose()
             .map_err(InboxError::from)
     }
-}
-
-type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
-
-/// Binds a row's values as the store's statements take them: `$1` the key, `$2`...`$9` the
-/// row, `$10` the time (when not the database's), `$11` the key it conflicts with, `$12`
-/// when it was recovered.
-fn bind_row<'q>(
-    query: Query<'q>,
-    row: &NewRow<'_>,
-    key: &str,
-    body: &str,
-    now: Option<i64>,
-    conflict_of: Option<&str>,
-) -> Query<'q> {
-    query
-        .bind(key.to_owned())
-        .bind(row.activity_id.map(column_text))
-        .bind(row.activity_type.map(column_text))
-        .bind(row.lead_id.map(column_text))
-        .bind(row.created_at)
-        .bind(i64::from(row.typed))
-        .bind(row.drift.clone())
-        .bind(body.to_owned())
-        .bind(i64::from(row.verified))
-        .bind(now)
-        .bind(conflict_of.map(str::to_owned))
-        .bind(row.recovered_at)
 }
 
 /// Text for a column that PostgreSQL must hold: a NUL written `\u{0}` (its body keeps it as

@@ -13,6 +13,7 @@ use sqlx::{AnyPool, Executor};
 #[cfg(feature = "backfill")]
 pub(crate) mod backfills;
 pub(crate) mod deliveries;
+mod intake;
 pub(crate) mod operations;
 pub(crate) mod schema;
 
@@ -67,6 +68,13 @@ pub(crate) struct Db {
     /// On SQLite, the one writer's turn, taken in order by this process's writes (see
     /// [`write_turn`](Db::write_turn)); `None` on PostgreSQL, whose writers do not queue.
     pub writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The stores of this process waiting to share a statement ([`intake`]).
+    intake: Arc<intake::Intake>,
+    /// Wakes the workers of this process waiting for a delivery: a store or a retry rings it.
+    pub wake: Arc<tokio::sync::Notify>,
+    /// On PostgreSQL, where to listen for the stores of other processes. Holds the
+    /// database's credentials: never shown.
+    listen_url: Option<Arc<str>>,
 }
 
 impl Db {
@@ -145,6 +153,12 @@ impl Db {
                 Backend::Sqlite => Some(Arc::new(tokio::sync::Mutex::new(()))),
                 Backend::Postgres => None,
             },
+            intake: Arc::default(),
+            wake: Arc::default(),
+            listen_url: match backend {
+                Backend::Postgres => Some(url.into()),
+                Backend::Sqlite => None,
+            },
         })
     }
 
@@ -173,6 +187,41 @@ impl Db {
             Some(writer) => Some(writer.lock().await),
             None => None,
         }
+    }
+
+    /// Wakes the workers waiting for a delivery: those of this process at once, and on
+    /// PostgreSQL those listening in any process (see [`listen`](Db::listen)). A wake-up that
+    /// fails is left to the workers' poll.
+    pub async fn wake_workers(&self) {
+        self.wake.notify_waiters();
+        if self.backend == Backend::Postgres {
+            let _ = sqlx::query("SELECT pg_notify($1, '')")
+                .bind(&self.tables.deliveries)
+                .execute(&self.pool)
+                .await;
+        }
+    }
+
+    /// On PostgreSQL, a task that listens for the stores of every process and wakes this
+    /// process's workers, on a connection of its own (reconnected when lost; wake-ups missed
+    /// meanwhile are left to the poll); aborted when dropped. `None` on SQLite, whose other
+    /// processes' stores the poll finds.
+    pub fn listen(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let url = self.listen_url.clone()?;
+        let channel = self.tables.deliveries.clone();
+        let wake = self.wake.clone();
+        Some(tokio::spawn(async move {
+            loop {
+                if let Ok(mut listener) = sqlx::postgres::PgListener::connect(&url).await {
+                    if listener.listen(&channel).await.is_ok() {
+                        while listener.recv().await.is_ok() {
+                            wake.notify_waiters();
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }))
     }
 
     /// Whether it is time to remove old done deliveries, `every` after the last time: true for

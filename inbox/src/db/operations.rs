@@ -177,8 +177,13 @@ impl Db {
         let query = sqlx::query(&statement)
             .bind(self.now_param())
             .bind(spread_ms.max(0));
-        let _turn = self.write_turn().await;
-        let changed = bind(query, clause.values).execute(&self.pool).await?;
+        let changed = {
+            let _turn = self.write_turn().await;
+            bind(query, clause.values).execute(&self.pool).await?
+        };
+        if changed.rows_affected() > 0 {
+            self.wake_workers().await;
+        }
         Ok(changed.rows_affected())
     }
 

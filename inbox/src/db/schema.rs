@@ -16,7 +16,7 @@ pub(crate) const DEFAULT_PREFIX: &str = "clinchpad_";
 
 /// Each migration: its version, what it does, and its SQL, where `{prefix}` stands for the
 /// tables' prefix.
-const MIGRATIONS: [(i64, &str, &str); 4] = [
+const MIGRATIONS: [(i64, &str, &str); 5] = [
     (
         1,
         "deliveries",
@@ -36,6 +36,11 @@ const MIGRATIONS: [(i64, &str, &str); 4] = [
         4,
         "retention and filter indexes, pauses",
         include_str!("../../migrations/0004_operations.sql"),
+    ),
+    (
+        5,
+        "claim and lead order indexes",
+        include_str!("../../migrations/0005_claims.sql"),
     ),
 ];
 
