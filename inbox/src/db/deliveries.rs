@@ -306,8 +306,7 @@ impl Db {
                 " AND (due.lead_id IS NULL OR due.created_at IS NULL OR NOT EXISTS (\
                  SELECT 1 FROM {table} earlier WHERE earlier.lead_id = due.lead_id \
                  AND earlier.state IN ('pending', 'running') \
-                 AND (earlier.created_at < due.created_at OR (earlier.created_at = due.created_at \
-                 AND earlier.delivery_key < due.delivery_key))))"
+                 AND (earlier.created_at, earlier.delivery_key) < (due.created_at, due.delivery_key)))"
             }
         };
         let held = held.replace("{table}", table);
