@@ -27,7 +27,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::FutureExt;
@@ -43,7 +43,10 @@ use crate::gate::{Gate, Limit, Permit};
 use crate::masking::Masking;
 use crate::outcome::{Outcome, Report};
 use crate::signal;
-use tracing::Instrument;
+
+mod attempt;
+
+use attempt::{AbortOnDrop, Attempted, Ran};
 
 /// A future a handler returns, boxed.
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
@@ -262,15 +265,19 @@ impl Worker {
         self
     }
 
-    /// How long [`run`](Worker::run), once told to stop, waits for the attempt in hand
-    /// (default 10 s). Past it, the handler is stopped and the delivery given back: due at
-    /// once for another worker, its attempt not counted, rather than left to its lease.
+    /// How long [`run`](Worker::run), once told to stop, waits for the attempts in hand
+    /// (default 10 s). Past it, the handlers still running are stopped and their deliveries
+    /// given back: due at once for another worker, their attempts not counted, rather than
+    /// left to their lease.
     pub fn drain(mut self, drain: Duration) -> Self {
         self.settings.drain = drain;
         self
     }
 
-    /// How long [`run`](Worker::run) waits when nothing is due (default 1 s).
+    /// How long [`run`](Worker::run) waits when nothing is due before it looks again (default
+    /// 1 s), unless a store wakes it first: one in its process always does, and on PostgreSQL
+    /// one in any process. The poll finds what no wake-up announced: another process's stores
+    /// on SQLite, a delivery whose backoff ran out.
     pub fn poll_interval(mut self, poll: Duration) -> Self {
         self.settings.poll = poll;
         self
@@ -472,67 +479,6 @@ impl Worker {
         }
     }
 
-    /// The attempt at a claimed delivery, in its span: its handler on a task of its own,
-    /// bounded by the attempt timeout; or, for a delivery no handler takes (its claims ran
-    /// out, or it does not fit and there is no drift handler), why it is given up.
-    fn start(
-        &self,
-        entry: Entry,
-        permit: Option<Permit>,
-    ) -> impl Future<Output = Attempted> + Send + 'static {
-        let span = signal::attempt_span(&entry);
-        let max_attempts = self.settings.max_attempts;
-        let task = if entry.attempts > max_attempts {
-            // Claims that never came back: the workers that had it stopped, or took longer
-            // than their lease.
-            Task::GiveUp(format!(
-                "gave up after {max_attempts} attempts, the last of which never finished (the \
-                 worker stopped, or took longer than its lease)"
-            ))
-        } else if entry.typed {
-            let handler = self.handler.clone();
-            match clinchpad_webhook::parse(entry.body.as_bytes()) {
-                // The handler is called on the task too: a panic while it makes its future is
-                // the task's, not the worker's.
-                Ok(payload) => Task::Run(Box::pin(async move { handler.handle(payload).await })),
-                Err(err) => Task::Failed(format!(
-                    "the stored body no longer reads as a payload: {err}"
-                )),
-            }
-        } else {
-            match &self.drift {
-                Some(drift) => {
-                    let drift = drift.clone();
-                    let entry = entry.clone();
-                    Task::Run(Box::pin(async move { drift.handle(entry).await }))
-                }
-                None => Task::GiveUp(format!(
-                    "does not fit the documentation, and no drift handler is set: {}",
-                    entry.drift.as_deref().unwrap_or_default()
-                )),
-            }
-        };
-        let timeout = self.timeout();
-        let started = Instant::now();
-        async move {
-            let ran = match task {
-                Task::Run(future) => {
-                    Ran::Finished(guarded(future, timeout).instrument(span.clone()).await)
-                }
-                Task::Failed(error) => Ran::Finished(Err(error)),
-                Task::GiveUp(error) => Ran::GiveUp(error),
-            };
-            Attempted {
-                key: entry.key,
-                attempts: entry.attempts,
-                ran,
-                span,
-                started,
-                _permit: permit,
-            }
-        }
-    }
-
     /// Records what came of `finished` attempts: those done in one statement, the others one
     /// by one; each outcome in its attempt's span.
     async fn record(&self, finished: Vec<Attempted>) -> Vec<Result<Outcome, InboxError>> {
@@ -564,13 +510,6 @@ impl Worker {
             outcomes.push(outcome);
         }
         outcomes
-    }
-
-    /// The attempt timeout: as set, or four fifths of the lease.
-    fn timeout(&self) -> Duration {
-        self.settings
-            .attempt_timeout
-            .unwrap_or(self.settings.lease / 5 * 4)
     }
 
     /// How many deliveries one claim takes at most: one when a type is limited (each takes
@@ -717,63 +656,9 @@ struct Settings {
     lead_order: bool,
 }
 
-/// What an attempt runs.
-enum Task {
-    /// The handler, as a future to run on a task of its own.
-    Run(HandlerFuture),
-    /// Nothing can run: the attempt fails with this.
-    Failed(String),
-    /// Nothing is to run: the delivery is given up, with this.
-    GiveUp(String),
-}
-
 /// What a claim took: deliveries (with the place of the one, for a limited type), or nothing
 /// now, and when a type closed by its rate opens again.
 enum Claimed {
     Some(Vec<Entry>, Option<Permit>),
     Nothing(Option<Duration>),
-}
-
-/// An attempt that has ended, to be recorded.
-struct Attempted {
-    key: String,
-    attempts: i64,
-    ran: Ran,
-    span: tracing::Span,
-    started: Instant,
-    /// Its place in its type's limit, given back once it is recorded.
-    _permit: Option<Permit>,
-}
-
-/// How an attempt ended: its handler's result, or given up without one.
-enum Ran {
-    Finished(Result<(), String>),
-    GiveUp(String),
-}
-
-/// Runs a handler's future on a task of its own, so that a panic in it is a failed attempt,
-/// not a dead worker, and so that it can be stopped: past `timeout`, or when the attempt is
-/// dropped (a stop past its drain), the task is aborted.
-async fn guarded(future: HandlerFuture, timeout: Duration) -> Result<(), String> {
-    // In the attempt's span: the handler's own events carry the delivery's ids.
-    let task = AbortOnDrop(tokio::spawn(future.in_current_span()));
-    let mut task = task;
-    match tokio::time::timeout(timeout, &mut task.0).await {
-        Ok(Ok(result)) => result,
-        Ok(Err(err)) if err.is_panic() => Err("the handler panicked".to_owned()),
-        Ok(Err(_)) => Err("the handler was cancelled".to_owned()),
-        Err(_) => Err(format!(
-            "the handler took longer than its attempt timeout ({} ms) and was stopped",
-            timeout.as_millis()
-        )),
-    }
-}
-
-/// A task aborted when its handle is dropped.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
