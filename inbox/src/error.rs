@@ -23,6 +23,10 @@ pub enum InboxError {
     /// a password.
     #[error("not an inbox URL ({0}): use sqlite://FILE or postgres://USER@HOST/DATABASE")]
     Url(String),
+    /// The URL names a database this build was made without: the inbox's feature of its
+    /// name (`sqlite`, `postgres`; both on by default) builds it in.
+    #[error("this build has no {0}: turn on the feature `{0}` of clinchpad-webhook-inbox")]
+    NotBuilt(&'static str),
     /// There is no inbox at the URL (no file, or no inbox's tables in the database), and it
     /// was opened only to look ([`Inbox::connect`](crate::Inbox::connect)), which creates
     /// nothing.

@@ -74,6 +74,7 @@ pub(crate) struct Db {
     pub wake: Arc<tokio::sync::Notify>,
     /// On PostgreSQL, where to listen for the stores of other processes. Holds the
     /// database's credentials: never shown.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     listen_url: Option<Arc<str>>,
 }
 
@@ -92,6 +93,14 @@ impl Db {
                 ))
             }
         };
+        match backend {
+            #[cfg(not(feature = "sqlite"))]
+            Backend::Sqlite => return Err(InboxError::NotBuilt("sqlite")),
+            #[cfg(not(feature = "postgres"))]
+            Backend::Postgres => return Err(InboxError::NotBuilt("postgres")),
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
         let file = match backend {
             Backend::Sqlite => sqlite_file(url),
             Backend::Postgres => None,
@@ -206,6 +215,7 @@ impl Db {
     /// process's workers, on a connection of its own (reconnected when lost; wake-ups missed
     /// meanwhile are left to the poll); aborted when dropped. `None` on SQLite, whose other
     /// processes' stores the poll finds.
+    #[cfg(feature = "postgres")]
     pub fn listen(&self) -> Option<tokio::task::JoinHandle<()>> {
         let url = self.listen_url.clone()?;
         let channel = self.tables.deliveries.clone();
@@ -222,6 +232,12 @@ impl Db {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }))
+    }
+
+    /// Without PostgreSQL built in, there is nothing to listen to.
+    #[cfg(not(feature = "postgres"))]
+    pub fn listen(&self) -> Option<tokio::task::JoinHandle<()>> {
+        None
     }
 
     /// Whether it is time to remove old done deliveries, `every` after the last time: true for
