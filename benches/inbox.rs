@@ -33,7 +33,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::FromRef;
 use axum::http::{Request, StatusCode};
 use axum::routing::post;
 use axum::Router;
@@ -275,24 +274,6 @@ async fn pickup(inbox: &Inbox, storing: &Inbox, label: &str) -> Vec<f64> {
     times
 }
 
-#[derive(Clone)]
-struct State {
-    receiver: Receiver,
-    inbox: Inbox,
-}
-
-impl FromRef<State> for Receiver {
-    fn from_ref(state: &State) -> Receiver {
-        state.receiver.clone()
-    }
-}
-
-impl FromRef<State> for Inbox {
-    fn from_ref(state: &State) -> Inbox {
-        state.inbox.clone()
-    }
-}
-
 /// Nanoseconds per request through `router`, over `bodies` (each posted once).
 async fn per_request(router: &Router, bodies: &[Vec<u8>]) -> f64 {
     let started = Instant::now();
@@ -307,16 +288,10 @@ async fn per_request(router: &Router, bodies: &[Vec<u8>]) -> f64 {
 /// The median of what storing before answering adds, per request: the store handler beside
 /// one that takes the delivery and answers, in alternating rounds of 100 fresh deliveries.
 async fn added_latency(inbox: &Inbox, label: &str) -> (f64, f64) {
-    let state = State {
-        receiver: receiver(),
-        inbox: inbox.clone(),
-    };
-    let storing = Router::new()
-        .route("/", post(clinchpad_webhook_inbox::axum::store))
-        .with_state(state.clone());
+    let storing: Router = clinchpad_webhook_inbox::axum::router(receiver(), inbox.clone());
     let answering = Router::new()
         .route("/", post(|_: Delivery| async { StatusCode::NO_CONTENT }))
-        .with_state(state);
+        .with_state(receiver());
     let (mut stored, mut bare) = (Vec::new(), Vec::new());
     for round in 0..20 {
         let fresh = bodies(&format!("{label}-latency-{round}"));

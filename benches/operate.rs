@@ -24,9 +24,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::FromRef;
 use axum::http::{Request, StatusCode};
-use axum::routing::post;
 use axum::Router;
 use clinchpad_webhook::{ActivityType, HandshakeKey, Payload, Receiver};
 use clinchpad_webhook_inbox::{Filter, Inbox, State};
@@ -118,24 +116,6 @@ fn bodies(prefix: &str, n: usize) -> Vec<Vec<u8>> {
         .collect()
 }
 
-#[derive(Clone)]
-struct AppState {
-    receiver: Receiver,
-    inbox: Inbox,
-}
-
-impl FromRef<AppState> for Receiver {
-    fn from_ref(state: &AppState) -> Receiver {
-        state.receiver.clone()
-    }
-}
-
-impl FromRef<AppState> for Inbox {
-    fn from_ref(state: &AppState) -> Inbox {
-        state.inbox.clone()
-    }
-}
-
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
@@ -168,12 +148,7 @@ fn signals_on(signals: &Signals, label: &str, url: &str) {
         .build()
         .unwrap();
     let inbox = runtime.block_on(Inbox::open(url)).unwrap();
-    let router = Router::new()
-        .route("/", post(clinchpad_webhook_inbox::axum::store))
-        .with_state(AppState {
-            receiver: receiver(),
-            inbox: inbox.clone(),
-        });
+    let router: Router = clinchpad_webhook_inbox::axum::router(receiver(), inbox.clone());
     // Rates by round; each block of four rounds (off, on, on, off) gives one ratio.
     let (mut stored, mut processed) = (Vec::new(), Vec::new());
     // Each round starts with the write-ahead log copied into the database, so that no round

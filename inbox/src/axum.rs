@@ -1,6 +1,30 @@
-//! An [axum](https://docs.rs/axum/0.8) handler that stores each delivery and answers:
-//! [`store`]; and the probes an orchestrator asks, [`healthz`] and [`readyz`]. **Available
-//! with the crate feature `axum` only.**
+//! [axum](https://docs.rs/axum/0.8) for the inbox: [`router`], a router of its own state to
+//! nest or merge into an application's, or its handlers one by one: [`store`], which stores
+//! each delivery and answers, and the probes an orchestrator asks, [`healthz`] and
+//! [`readyz`]. **Available with the crate feature `axum` only.**
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use axum::Router;
+//! use clinchpad_webhook::{HandshakeKey, Receiver};
+//! use clinchpad_webhook_inbox::Inbox;
+//!
+//! # let dir = std::env::temp_dir().join(format!("inbox-axum-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir).unwrap();
+//! # let url = format!("sqlite://{}/inbox.db", dir.display());
+//! let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
+//! let inbox = Inbox::open(&url).await?.masking_keys_of(&receiver);
+//! // POST /hooks/clinchpad stores; /hooks/clinchpad/healthz and /readyz answer probes.
+//! let app: Router = Router::new()
+//!     .nest("/hooks/clinchpad", clinchpad_webhook_inbox::axum::router(receiver, inbox));
+//! # let _ = app;
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! The handlers alone, in a router whose state gives a [`Receiver`] and an [`Inbox`]
+//! (`FromRef`):
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -20,7 +44,7 @@
 //!     fn from_ref(state: &AppState) -> Inbox { state.inbox.clone() }
 //! }
 //!
-//! # let dir = std::env::temp_dir().join(format!("inbox-axum-doc-{}", std::process::id()));
+//! # let dir = std::env::temp_dir().join(format!("inbox-axum-doc2-{}", std::process::id()));
 //! # std::fs::create_dir_all(&dir).unwrap();
 //! # let url = format!("sqlite://{}/inbox.db", dir.display());
 //! let receiver = Receiver::new(HandshakeKey::new("gfhkd1asfsa")?);
@@ -37,12 +61,49 @@
 //! # }).unwrap();
 //! ```
 
-use ::axum::extract::State;
+use ::axum::extract::{FromRef, State};
 use ::axum::http::StatusCode;
 use ::axum::response::{IntoResponse, Response};
-use clinchpad_webhook::Delivery;
+use ::axum::routing::{get, post};
+use ::axum::Router;
+use clinchpad_webhook::{Delivery, Receiver};
 
 use crate::Inbox;
+
+/// A router that stores each delivery and answers the probes, with a state of its own (so the
+/// application's needs no `FromRef`): `POST /` [`store`]s, `GET /healthz` and `GET /readyz`
+/// answer ([`healthz`], [`readyz`]). Nest it at the webhook's path
+/// (`.nest("/hooks/clinchpad", router(receiver, inbox))`), or merge it, into a router of
+/// any state.
+pub fn router<S>(receiver: Receiver, inbox: Inbox) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    Router::new()
+        .route("/", post(store))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(Stores { receiver, inbox })
+}
+
+/// The state of [`router`]: what its handlers take.
+#[derive(Clone)]
+struct Stores {
+    receiver: Receiver,
+    inbox: Inbox,
+}
+
+impl FromRef<Stores> for Receiver {
+    fn from_ref(stores: &Stores) -> Receiver {
+        stores.receiver.clone()
+    }
+}
+
+impl FromRef<Stores> for Inbox {
+    fn from_ref(stores: &Stores) -> Inbox {
+        stores.inbox.clone()
+    }
+}
 
 /// Stores the delivery, then answers: `204 No Content` once it is committed (new, or a
 /// duplicate of one stored before), `503 Service Unavailable` when the database fails, so that
@@ -51,7 +112,7 @@ use crate::Inbox;
 /// ([`Delivery`]: one that does not fit the documentation is stored with its error); a
 /// refused request gets the receiver's 400, 401 or 413.
 ///
-/// The router's state provides the [`Receiver`](clinchpad_webhook::Receiver) and the
+/// The router's state provides the [`Receiver`] and the
 /// [`Inbox`] (`FromRef`).
 pub async fn store(State(inbox): State<Inbox>, delivery: Delivery) -> Response {
     let started = std::time::Instant::now();

@@ -56,6 +56,11 @@ async fn serve_axum(inbox: Inbox) -> SocketAddr {
             receiver: receiver(),
             inbox,
         });
+    serve(app).await
+}
+
+/// `app`, served on a free port until the runtime ends.
+async fn serve(app: Router) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -71,12 +76,22 @@ async fn serve_axum(inbox: Inbox) -> SocketAddr {
     address
 }
 
-/// An actix-web app with the inbox's handler, on a free port, in a thread of its own.
+/// An actix-web app with the inbox's handler, on a free port, in a thread of its own: its
+/// handlers one by one, or (`scoped`) its routes configured on a scope at `PATH`.
 fn serve_actix(inbox: Inbox) -> SocketAddr {
+    serve_actix_as(inbox, false)
+}
+
+fn serve_actix_as(inbox: Inbox, scoped: bool) -> SocketAddr {
     let (started, address) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
             let server = actix_web::HttpServer::new(move || {
+                if scoped {
+                    return actix_web::App::new().service(actix_web::web::scope(PATH).configure(
+                        clinchpad_webhook_inbox::actix::routes(receiver(), inbox.clone()),
+                    ));
+                }
                 actix_web::App::new()
                     .app_data(receiver())
                     .app_data(actix_web::web::Data::new(inbox.clone()))
@@ -171,6 +186,33 @@ async fn each_adapter_stores_then_answers_on_either_database() {
         let inbox = Inbox::open(&url).await.unwrap();
         let address = serve_actix(inbox.clone());
         stores_and_answers(address, &inbox, &format!("actix-web on {backend}")).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_and_the_routes_nested_at_a_path_store_and_answer_the_probes() {
+    for (backend, url) in databases("adapters_nested") {
+        let inbox = Inbox::open(&url).await.unwrap();
+        let app: Router = Router::new().nest(
+            PATH,
+            clinchpad_webhook_inbox::axum::router(receiver(), inbox.clone()),
+        );
+        let axum = serve(app).await;
+        stores_and_answers(axum, &inbox, &format!("axum's router on {backend}")).await;
+        // The same deliveries again, through actix-web: duplicates, still 2xx, still 2 rows.
+        let actix = serve_actix_as(inbox.clone(), true);
+        stores_and_answers(actix, &inbox, &format!("actix-web's routes on {backend}")).await;
+        for address in [axum, actix] {
+            assert_eq!(
+                get(address, &format!("{PATH}/healthz")).await,
+                (200, "ok\n".into())
+            );
+            assert_eq!(
+                get(address, &format!("{PATH}/readyz")).await,
+                (200, "ready\n".into())
+            );
+            assert_eq!(get(address, "/healthz").await.0, 404, "only under the path");
+        }
     }
 }
 

@@ -19,10 +19,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRef;
 use axum::Router;
 use chrono::{TimeZone, Utc};
-use clinchpad_webhook::{ActivityType, Payload, Receiver};
+use clinchpad_webhook::{ActivityType, Payload};
 use clinchpad_webhook_inbox::{Inbox, State};
 use common::{receiver, KEY};
 use http_body_util::{BodyExt, Full};
@@ -41,35 +40,9 @@ const SENDERS: usize = 6;
 /// Worker processes running at once.
 const WORKERS: usize = 2;
 
-#[derive(Clone)]
-struct AppState {
-    receiver: Receiver,
-    inbox: Inbox,
-}
-
-impl FromRef<AppState> for Receiver {
-    fn from_ref(state: &AppState) -> Receiver {
-        state.receiver.clone()
-    }
-}
-
-impl FromRef<AppState> for Inbox {
-    fn from_ref(state: &AppState) -> Inbox {
-        state.inbox.clone()
-    }
-}
-
-/// The inbox's axum handler on a free port of 127.0.0.1, until the runtime ends.
+/// The inbox's axum router on a free port of 127.0.0.1, until the runtime ends.
 async fn serve(inbox: Inbox) -> SocketAddr {
-    let app = Router::new()
-        .route(
-            "/",
-            axum::routing::post(clinchpad_webhook_inbox::axum::store),
-        )
-        .with_state(AppState {
-            receiver: receiver(),
-            inbox,
-        });
+    let app: Router = clinchpad_webhook_inbox::axum::router(receiver(), inbox);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
