@@ -155,6 +155,17 @@ pub(crate) fn worker_waits(err: &InboxError, wait: Duration) {
     );
 }
 
+/// The workers' listening connection on PostgreSQL failed: stores of other processes are
+/// found by the poll until it is back. `why` holds no credential of the URL.
+pub(crate) fn not_listening(why: &str, wait: Duration) {
+    tracing::warn!(
+        target: TARGET,
+        error = why,
+        wait_ms = wait.as_millis() as u64,
+        "workers not listening for other processes' stores; polling until listening again"
+    );
+}
+
 /// Old done deliveries removed.
 pub(crate) fn pruned(removed: u64) {
     if removed > 0 {

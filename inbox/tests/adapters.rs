@@ -13,12 +13,11 @@ use axum::routing;
 use axum::Router;
 use clinchpad_webhook::Receiver;
 use clinchpad_webhook_inbox::{Inbox, State};
-use common::{databases, fixture, receiver};
+use common::{databases, fixture, receiver, serve};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
+use hyper_util::rt::TokioExecutor;
 
 const PATH: &str = "/hooks/clinchpad";
 
@@ -57,23 +56,6 @@ async fn serve_axum(inbox: Inbox) -> SocketAddr {
             inbox,
         });
     serve(app).await
-}
-
-/// `app`, served on a free port until the runtime ends.
-async fn serve(app: Router) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = TowerToHyperService::new(app.clone());
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    address
 }
 
 /// An actix-web app with the inbox's handler, on a free port, in a thread of its own: its

@@ -19,7 +19,6 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use chrono::{TimeZone, Utc};
 use clinchpad_webhook::{ActivityType, Payload};
 use clinchpad_webhook_inbox::{Inbox, State};
@@ -27,8 +26,7 @@ use common::{receiver, KEY};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::service::TowerToHyperService;
+use hyper_util::rt::TokioExecutor;
 use sqlx::Row;
 
 /// Deliveries sent, over `LEADS` leads, by `SENDERS` senders each sending its leads'
@@ -42,20 +40,7 @@ const WORKERS: usize = 2;
 
 /// The inbox's axum router on a free port of 127.0.0.1, until the runtime ends.
 async fn serve(inbox: Inbox) -> SocketAddr {
-    let app: Router = clinchpad_webhook_inbox::axum::router(receiver(), inbox);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let service = TowerToHyperService::new(app.clone());
-            tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    });
-    address
+    common::serve(clinchpad_webhook_inbox::axum::router(receiver(), inbox)).await
 }
 
 /// The `n`th delivery: its lead, and its body (its activity a second after the lead's last).

@@ -10,11 +10,11 @@ mod common;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clinchpad_webhook::{ActivityType, Delivery, Payload};
-use clinchpad_webhook_inbox::{Inbox, Report, Stored, Worker};
-use common::{databases, receiver, KEY};
+use clinchpad_webhook_inbox::{Inbox, Stored};
+use common::{databases, receiver, run_until, KEY};
 
 /// A delivery of a sample of `kind` under `id`.
 fn sample(kind: ActivityType, id: &str) -> Delivery {
@@ -23,36 +23,6 @@ fn sample(kind: ActivityType, id: &str) -> Delivery {
         .with_handshake_key(KEY)
         .to_wire_bytes();
     receiver().accept(None, &body).unwrap()
-}
-
-/// Runs `workers` until `done` says so (within 20 s), then stops them: their reports.
-async fn run_until(workers: Vec<Worker>, done: impl Fn() -> bool) -> Vec<Report> {
-    let (stop, stopped) = tokio::sync::watch::channel(false);
-    let running: Vec<_> = workers
-        .into_iter()
-        .map(|worker| {
-            let mut stopped = stopped.clone();
-            tokio::spawn(worker.run(async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            }))
-        })
-        .collect();
-    let started = Instant::now();
-    while !done() {
-        assert!(started.elapsed() < Duration::from_secs(20), "stalled");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    stop.send(true).unwrap();
-    let mut reports = Vec::new();
-    for running in running {
-        reports.push(
-            tokio::time::timeout(Duration::from_secs(10), running)
-                .await
-                .expect("stopped within its drain")
-                .unwrap(),
-        );
-    }
-    reports
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use chrono::{TimeZone, Utc};
 use clinchpad_webhook::{ActivityType, Delivery, Payload};
 use clinchpad_webhook_inbox::{Inbox, Outcome, State};
-use common::{databases, receiver, KEY};
+use common::{databases, receiver, run_until, KEY};
 
 /// The `n`th activity of `lead`, under `id`: its time `n` seconds after the first.
 fn activity(lead: &str, n: i64, id: &str) -> Delivery {
@@ -86,39 +86,16 @@ async fn a_leads_deliveries_run_one_at_a_time_in_their_activitys_order() {
                 .concurrency(8),
             other.worker(handler).ordered_by_lead().concurrency(8),
         ];
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let running: Vec<_> = workers
-            .into_iter()
-            .map(|worker| {
-                let mut stopped = stopped.clone();
-                tokio::spawn(worker.run(async move {
-                    let _ = stopped.wait_for(|stop| *stop).await;
-                }))
-            })
-            .collect();
-        let started = Instant::now();
-        while seen
-            .lock()
-            .unwrap()
-            .order
-            .values()
-            .map(Vec::len)
-            .sum::<usize>()
-            < 45
-        {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "{backend}: stalled"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        stop.send(true).unwrap();
-        for running in running {
-            tokio::time::timeout(Duration::from_secs(10), running)
-                .await
+        run_until(workers, || {
+            seen.lock()
                 .unwrap()
-                .unwrap();
-        }
+                .order
+                .values()
+                .map(Vec::len)
+                .sum::<usize>()
+                == 45
+        })
+        .await;
         let seen = seen.lock().unwrap();
         assert_eq!(
             seen.overlaps, 0,

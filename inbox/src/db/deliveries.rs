@@ -103,16 +103,10 @@ impl Db {
         let mut query = sqlx::query(&statement).bind(self.now_param());
         for insert in rows {
             let row = &insert.row;
-            query = query
+            let keyed = query
                 .bind(insert.key.clone())
-                .bind(row.activity_id.as_deref().map(column_text))
-                .bind(row.activity_type.as_deref().map(column_text))
-                .bind(row.lead_id.as_deref().map(column_text))
-                .bind(row.created_at)
-                .bind(i64::from(row.typed))
-                .bind(row.drift.clone())
-                .bind(row.body.clone())
-                .bind(i64::from(row.verified))
+                .bind(row.activity_id.as_deref().map(column_text));
+            query = bind_read(keyed, row)
                 .bind(insert.conflict_of.clone())
                 .bind(row.recovered_at);
         }
@@ -150,23 +144,16 @@ impl Db {
     /// Whether it was replaced.
     pub async fn replace_recovered(&self, row: &NewRow, key: &str) -> Result<bool, InboxError> {
         let _turn = self.write_turn().await;
-        let replaced = sqlx::query(&format!(
+        let statement = format!(
             "UPDATE {} SET activity_type = $2, lead_id = $3, created_at = $4, typed = $5, \
              drift = $6, body = $7, verified = $8, recovered_at = NULL \
              WHERE delivery_key = $1 AND recovered_at IS NOT NULL AND state = 'pending' \
              AND attempts = 0",
             self.tables.deliveries
-        ))
-        .bind(key.to_owned())
-        .bind(row.activity_type.as_deref().map(column_text))
-        .bind(row.lead_id.as_deref().map(column_text))
-        .bind(row.created_at)
-        .bind(i64::from(row.typed))
-        .bind(row.drift.clone())
-        .bind(row.body.clone())
-        .bind(i64::from(row.verified))
-        .execute(&self.pool)
-        .await?;
+        );
+        let replaced = bind_read(sqlx::query(&statement).bind(key.to_owned()), row)
+            .execute(&self.pool)
+            .await?;
         Ok(replaced.rows_affected() > 0)
     }
 
@@ -439,6 +426,22 @@ impl Db {
             .transpose()
             .map_err(InboxError::from)
     }
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds what was read of a row, and its body, in the order both a store and the
+/// replacement of a recovered row take them: its type, lead, time, whether it fits, why not,
+/// its body, and whether it was verified.
+fn bind_read<'q>(query: Query<'q>, row: &NewRow) -> Query<'q> {
+    query
+        .bind(row.activity_type.as_deref().map(column_text))
+        .bind(row.lead_id.as_deref().map(column_text))
+        .bind(row.created_at)
+        .bind(i64::from(row.typed))
+        .bind(row.drift.clone())
+        .bind(row.body.clone())
+        .bind(i64::from(row.verified))
 }
 
 /// Text for a column that PostgreSQL must hold: a NUL written `\u{0}` (its body keeps it as

@@ -221,15 +221,23 @@ impl Db {
         let channel = self.tables.deliveries.clone();
         let wake = self.wake.clone();
         Some(tokio::spawn(async move {
+            let again = Duration::from_secs(1);
             loop {
-                if let Ok(mut listener) = sqlx::postgres::PgListener::connect(&url).await {
-                    if listener.listen(&channel).await.is_ok() {
-                        while listener.recv().await.is_ok() {
-                            wake.notify_waiters();
-                        }
+                let lost = async {
+                    let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
+                    listener.listen(&channel).await?;
+                    loop {
+                        listener.recv().await?;
+                        wake.notify_waiters();
                     }
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                };
+                let lost: sqlx::Error = match lost.await {
+                    Ok(never) => never,
+                    Err(err) => err,
+                };
+                let why = crate::url::scrub(&lost.to_string(), &crate::url::secrets(&url));
+                crate::signal::not_listening(&crate::error::one_line(&why, 300), again);
+                tokio::time::sleep(again).await;
             }
         }))
     }

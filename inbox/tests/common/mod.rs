@@ -64,3 +64,57 @@ pub fn delivery(fixture_name: &str, id: &str) -> Delivery {
         .accept(None, body.replacen(&old, id, 1).as_bytes())
         .unwrap()
 }
+
+/// `app` served by hyper on a free port of 127.0.0.1, until the runtime ends: its address.
+pub async fn serve(app: axum::Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let service = hyper_util::service::TowerToHyperService::new(app.clone());
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    address
+}
+
+/// Runs `workers` until `done` says so (within 20 s), then stops them: their reports, each
+/// within its drain.
+pub async fn run_until(
+    workers: Vec<clinchpad_webhook_inbox::Worker>,
+    done: impl Fn() -> bool,
+) -> Vec<clinchpad_webhook_inbox::Report> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running: Vec<_> = workers
+        .into_iter()
+        .map(|worker| {
+            let mut stopped = stopped.clone();
+            tokio::spawn(worker.run(async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            }))
+        })
+        .collect();
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "stalled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    stop.send(true).unwrap();
+    let mut reports = Vec::new();
+    for running in running {
+        reports.push(
+            tokio::time::timeout(std::time::Duration::from_secs(10), running)
+                .await
+                .expect("stopped within its drain")
+                .unwrap(),
+        );
+    }
+    reports
+}
