@@ -157,6 +157,7 @@ pub(crate) fn worker_waits(err: &InboxError, wait: Duration) {
 
 /// The workers' listening connection on PostgreSQL failed: stores of other processes are
 /// found by the poll until it is back. `why` holds no credential of the URL.
+#[cfg(feature = "postgres")]
 pub(crate) fn not_listening(why: &str, wait: Duration) {
     tracing::warn!(
         target: TARGET,
